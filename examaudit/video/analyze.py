@@ -1,0 +1,353 @@
+"""Analyse one recording: ingest, bitstream pass, sampling, per-sample checks, findings.
+
+This is the library function the CLI, the web app and batch runs all call. It reads the
+file (the edge) and returns plain data: the recording's probe, the packet timeline, one row
+per sample for ``samples.csv``, and findings with their evidence pictures encoded in memory.
+Nothing is written here; :func:`write_analysis` does that.
+
+The per-sample work is done by *checks* (integrity, people, ...). A check sees each sample
+once, adds its columns to that sample's row and keeps only small state, so memory stays flat
+for hours of footage; at the end it turns its rows into :class:`Draft` findings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from ..config import Camera, ExamPointConfig
+from ..findings import (
+    Evidence,
+    Finding,
+    FindingKind,
+    FindingsDocument,
+    InputFile,
+    RunInfo,
+    Severity,
+    Source,
+    now_utc,
+    write_findings,
+)
+from ..outputs import write_csv
+from .bitstream import PacketTimeline, read_packets, timeline_breaks
+from .evidence import EvidenceImage, encode_jpeg, frames_at
+from .ingest import Recording, ingest
+from .sampler import Sample, SamplingStats, iter_samples
+
+
+@dataclass
+class Draft:
+    """A finding before ids, wall-clock times and evidence files are attached."""
+
+    kind: FindingKind
+    severity: Severity
+    start_s: float | None
+    end_s: float | None
+    confidence: float
+    reason_zh: str
+    reason_en: str
+    details: dict[str, Any] = field(default_factory=dict)
+    #: (seconds into the footage, caption) of the pictures that prove it.
+    frames: list[tuple[float, str]] = field(default_factory=list)
+    #: what to draw on those pictures: {"boxes": [[x1,y1,x2,y2], ...], "polygons": [...]}.
+    overlay: dict[str, Any] = field(default_factory=dict)
+    candidate_id: str | None = None
+    evidence_images: list[EvidenceImage] = field(default_factory=list)
+
+
+@dataclass
+class CameraContext:
+    """Where the footage comes from, as far as the exam-point config says."""
+
+    exam_point: str | None = None
+    room: str | None = None
+    camera_id: str | None = None
+    camera: Camera | None = None
+    config: ExamPointConfig | None = None
+
+    @classmethod
+    def from_config(cls, cfg: ExamPointConfig, camera_id: str) -> "CameraContext":
+        room, cam = cfg.camera(camera_id)
+        return cls(exam_point=cfg.exam_point, room=room.id, camera_id=cam.id, camera=cam, config=cfg)
+
+    def wall_start(self) -> datetime | None:
+        if self.camera is not None and self.camera.footage_start is not None and self.config is not None:
+            return self.config.aware(self.camera.footage_start)
+        return None
+
+
+class SampleCheck(Protocol):
+    """A per-sample analysis that streams over samples and reports drafts at the end."""
+
+    name: str
+
+    def observe(self, sample: Sample, row: dict[str, Any]) -> None: ...
+
+    def finish(self, rows: list[dict[str, Any]]) -> list[Draft]: ...
+
+
+@dataclass
+class AnalyzeParams:
+    """Parameters of a video analysis; all of them go into the run metadata.
+
+    Attributes:
+        every_s: sampling interval in seconds of footage. 5 s suits a 60–120 minute session:
+            a person must stay minutes to matter, and boundaries land within 10 s.
+        max_width: analyse pictures downscaled to this width (evidence stays full size).
+        people: run the person detector.
+    """
+
+    every_s: float = 5.0
+    max_width: int | None = 1280
+    people: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"every_s": self.every_s, "max_width": self.max_width, "people": self.people}
+
+
+@dataclass
+class RecordingAnalysis:
+    """Everything :func:`analyze_recording` learned about one recording."""
+
+    recording: Recording
+    timeline: PacketTimeline
+    sampling: SamplingStats
+    rows: list[dict[str, Any]]
+    findings: list[Finding]
+    images: list[EvidenceImage]
+    params: AnalyzeParams
+    context: CameraContext
+    started_at: datetime
+    finished_at: datetime
+
+    def document(self, command: str) -> FindingsDocument:
+        rec = self.recording
+        return FindingsDocument(
+            run=RunInfo(
+                command=command,
+                started_at=self.started_at,
+                finished_at=self.finished_at,
+                inputs=[InputFile(role="footage", path=str(rec.path), sha256=rec.sha256, size_bytes=rec.size_bytes)],
+                parameters=self.params.as_dict(),
+                stats={
+                    "sampling": self.sampling.as_dict(),
+                    "packets": len(self.timeline),
+                    "gop_s": self.timeline.gop_s,
+                    "demux_errors": [{"t_s": t, "error": e} for t, e in self.timeline.errors],
+                },
+            ),
+            findings=self.findings,
+        )
+
+
+def timeline_drafts(tl: PacketTimeline) -> list[Draft]:
+    """Findings from the packet timeline alone: holes, backward steps, damaged stretches."""
+    drafts: list[Draft] = []
+    for b in timeline_breaks(tl):
+        if b.kind == "gap":
+            drafts.append(
+                Draft(
+                    FindingKind.footage_gap,
+                    Severity.high if b.missing_s >= 60 else Severity.medium,
+                    b.start_s,
+                    b.end_s,
+                    0.99,
+                    f"录像时间轴在 {b.start_s:.1f} 秒处中断 {b.missing_s:.1f} 秒，期间无画面。",
+                    f"The footage timeline breaks at {b.start_s:.1f} s: {b.missing_s:.1f} s have no pictures.",
+                    {"missing_s": round(b.missing_s, 3)},
+                    frames=[(b.start_s, "中断前 / before the gap"), (b.end_s, "中断后 / after the gap")],
+                )
+            )
+        elif b.kind == "backwards":
+            lo, hi = sorted((b.start_s, b.end_s))
+            drafts.append(
+                Draft(
+                    FindingKind.timestamp_backwards,
+                    Severity.high,
+                    lo,
+                    hi,
+                    0.95,
+                    f"录像时间戳从 {b.start_s:.1f} 秒倒退到 {b.end_s:.1f} 秒，可能经过剪辑拼接。",
+                    f"The footage timestamps step back from {b.start_s:.1f} s to {b.end_s:.1f} s, a sign of editing.",
+                    {"step_s": round(b.missing_s, 3)},
+                )
+            )
+    return drafts
+
+
+def damage_drafts(tl: PacketTimeline, stats: SamplingStats, declared_s: float | None) -> list[Draft]:
+    """One ``video_unreadable`` finding for corrupt packets, decode errors and missing tails.
+
+    The declared duration (container header) against the packets actually present is what
+    exposes a recording cut short after it was written.
+    """
+    errors = [(t, e) for t, e in tl.errors + stats.errors]
+    readable = tl.duration_s
+    short = declared_s is not None and len(tl) > 0 and declared_s - readable > max(2.0, 0.02 * declared_s)
+    if not errors and not short:
+        return []
+    times = [t for t, _ in errors if t == t]
+    first = min(times) if times else readable
+    end = max(first, declared_s if short else (max(times) if times else readable))
+    zh = f"录像自 {first:.1f} 秒起有 {len(errors)} 处损坏"
+    en = f"The footage has {len(errors)} damaged place(s) from {first:.1f} s"
+    if short:
+        zh += f"，文件声明时长 {declared_s:.1f} 秒，实际只能读取 {readable:.1f} 秒"
+        en += f"; it declares {declared_s:.1f} s but only {readable:.1f} s can be read"
+    return [
+        Draft(
+            FindingKind.video_unreadable,
+            Severity.high if short else Severity.medium,
+            max(0.0, first),
+            end,
+            0.9,
+            zh + "；损坏之前的内容已照常分析。",
+            en + "; everything before the damage was analysed as usual.",
+            {
+                "errors": [{"t_s": None if t != t else round(t, 3), "error": e} for t, e in errors[:20]],
+                "error_count": len(errors),
+                "declared_s": declared_s,
+                "readable_s": round(readable, 3),
+                "truncated": tl.truncated or short,
+            },
+        )
+    ]
+
+
+def default_checks(params: AnalyzeParams, ctx: CameraContext) -> list[SampleCheck]:
+    """The checks ``analyze`` runs by default. Later layers add integrity and people checks."""
+    checks: list[SampleCheck] = []
+    if params.people:
+        from .headcount import HeadcountCheck
+
+        checks.append(HeadcountCheck(ctx))
+    return checks
+
+
+def analyze_recording(
+    path: str | Path,
+    *,
+    context: CameraContext | None = None,
+    params: AnalyzeParams | None = None,
+    checks: list[SampleCheck] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> RecordingAnalysis:
+    """Analyse one recording and return rows and findings (nothing is written).
+
+    Raises:
+        InputError: the file is missing, empty, not a video or has no video stream.
+    """
+    started = now_utc()
+    params = params or AnalyzeParams()
+    ctx = context or CameraContext()
+    rec = ingest(path)
+    if rec.reader == "pyav":
+        tl = read_packets(rec.path)
+    else:
+        tl = PacketTimeline(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, bool), 1.0)
+    checks = default_checks(params, ctx) if checks is None else checks
+    stats = SamplingStats()
+    rows: list[dict[str, Any]] = []
+    wall0 = ctx.wall_start()
+    for sample in iter_samples(
+        rec.path,
+        params.every_s,
+        gop_s=tl.gop_s,
+        total_frames=len(tl) or None,
+        stats=stats,
+        max_width=params.max_width,
+        progress=progress,
+        reader=rec.reader,
+    ):
+        row: dict[str, Any] = {"t_s": round(sample.t_s, 3)}
+        if wall0 is not None:
+            row["wall_time"] = (wall0 + timedelta(seconds=sample.t_s)).isoformat(timespec="seconds")
+        row["pts"] = sample.pts
+        row["keyframe"] = sample.keyframe
+        for check in checks:
+            check.observe(sample, row)
+        rows.append(row)
+    drafts = timeline_drafts(tl) + damage_drafts(tl, stats, rec.duration_s)
+    for check in checks:
+        drafts.extend(check.finish(rows))
+    findings, images = _finalise(drafts, rec, ctx, wall0, params)
+    if progress:
+        progress(1.0)
+    return RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc())
+
+
+def _finalise(
+    drafts: list[Draft], rec: Recording, ctx: CameraContext, wall0: datetime | None, params: AnalyzeParams
+) -> tuple[list[Finding], list[EvidenceImage]]:
+    """Attach ids, wall-clock times and evidence pictures to drafts."""
+    from .draw import draw_overlay
+
+    want = [t for d in drafts for t, _ in d.frames]
+    pictures = frames_at(rec.path, want, reader=rec.reader) if want else {}
+    findings: list[Finding] = []
+    images: list[EvidenceImage] = []
+    stem = Path(rec.name).stem
+    for d in drafts:
+        evidence: list[Evidence] = []
+        pics = list(d.evidence_images)
+        for t, caption in d.frames:
+            img = pictures.get(round(float(t), 3))
+            if img is None:
+                continue
+            drawn = draw_overlay(img, d.overlay, caption=f"{caption}  t={t:.1f}s", scale_from=params.max_width)
+            pics.append(EvidenceImage(f"{stem}_{d.kind.value}_{t:09.2f}.jpg", encode_jpeg(drawn), t, caption))
+        for pic in pics:
+            evidence.append(Evidence(type="frame", path=f"frames/{pic.name}", sha256=pic.sha256, t_s=pic.t_s, caption=pic.caption))
+        images.extend(pics)
+        wall = {}
+        if wall0 is not None:
+            if d.start_s is not None:
+                wall["wall_start"] = wall0 + timedelta(seconds=d.start_s)
+            if d.end_s is not None:
+                wall["wall_end"] = wall0 + timedelta(seconds=d.end_s)
+        findings.append(
+            Finding.create(
+                kind=d.kind,
+                source=Source.video,
+                severity=d.severity,
+                exam_point=ctx.exam_point,
+                room=ctx.room,
+                camera=ctx.camera_id,
+                recording=rec.name,
+                candidate_id=d.candidate_id,
+                start_s=None if d.start_s is None else round(max(0.0, d.start_s), 3),
+                end_s=None if d.end_s is None else round(max(0.0, d.end_s), 3),
+                confidence=round(float(np.clip(d.confidence, 0, 1)), 3),
+                evidence=evidence,
+                reason_zh=d.reason_zh,
+                reason_en=d.reason_en,
+                details=d.details,
+                **wall,
+            )
+        )
+    return findings, images
+
+
+def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> None:
+    """Write findings.json, samples.csv, recording.json and evidence frames into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames_dir = out_dir / "frames"
+    frames_dir.mkdir(exist_ok=True)
+    for pic in result.images:
+        (frames_dir / pic.name).write_bytes(pic.data)
+    write_findings(result.document(command), out_dir / "findings.json")
+    write_csv(out_dir / "samples.csv", result.rows)
+    probe = result.recording.to_dict()
+    probe["timeline"] = {
+        "packets": len(result.timeline),
+        "gop_s": result.timeline.gop_s,
+        "frame_interval_s": result.timeline.frame_interval_s,
+        "duration_s": result.timeline.duration_s,
+        "truncated": result.timeline.truncated,
+    }
+    (out_dir / "recording.json").write_text(json.dumps(probe, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

@@ -1,0 +1,56 @@
+"""Overlays for evidence frames: boxes, seat outlines and a caption band. Drawing only.
+
+Coordinates in an overlay are in the analysed (possibly downscaled) picture; ``scale_from``
+maps them onto the full-resolution evidence frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+_FONT: Any = None
+
+
+def _font() -> Any:
+    # FontFace('sans') carries CJK glyphs in OpenCV 5; created once, it is not free.
+    global _FONT
+    if _FONT is None:
+        _FONT = cv2.FontFace("sans")
+    return _FONT
+
+
+def put_text(img: np.ndarray, text: str, org: tuple[int, int], size: int, color=(255, 255, 255)) -> None:
+    """Draw (Chinese) text with a dark outline so it reads on any background."""
+    x, y = org
+    for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        cv2.putText(img, text, (x + dx, y + dy), (0, 0, 0), _font(), size)
+    cv2.putText(img, text, (x, y), color, _font(), size)
+
+
+def draw_overlay(image: np.ndarray, overlay: dict[str, Any], caption: str = "", scale_from: int | None = None) -> np.ndarray:
+    """Return a copy of ``image`` with the overlay's boxes and polygons and a caption band.
+
+    ``overlay`` keys: ``boxes`` ([[x1, y1, x2, y2], ...], red), ``polygons`` (lists of
+    points, yellow), ``labels`` (text per box).
+    """
+    out = image.copy()
+    h, w = out.shape[:2]
+    k = (w / scale_from) if (scale_from and w > scale_from) else 1.0
+    thick = max(1, int(round(w / 640)))
+    for poly in overlay.get("polygons", []):
+        pts = (np.asarray(poly, dtype=np.float64) * k).astype(np.int32)
+        cv2.polylines(out, [pts], True, (0, 220, 255), thick)
+    labels = overlay.get("labels", [])
+    for i, box in enumerate(overlay.get("boxes", [])):
+        x1, y1, x2, y2 = (int(round(v * k)) for v in box)
+        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 0, 255), thick + 1)
+        if i < len(labels):
+            put_text(out, str(labels[i]), (x1, max(14, y1 - 4)), max(12, h // 40), (0, 0, 255))
+    if caption:
+        band = max(18, h // 22)
+        cv2.rectangle(out, (0, h - band - 6), (w, h), (0, 0, 0), -1)
+        put_text(out, caption, (6, h - 6), band - 4)
+    return out
