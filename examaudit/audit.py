@@ -1,0 +1,325 @@
+"""Audit one exam point: every recording its YAML lists, plus its records, into one folder.
+
+The exam-point directory convention::
+
+    EXAM_POINT_DIR/
+      exam_point.yaml       rooms, cameras (with their footage files), seats, sessions
+      footage/              the recordings, as received (never modified)
+      records/              roster, scores, responses, callbacks, certificates (CSV or XLSX)
+
+The output folder::
+
+    OUT/
+      audit.json            what was audited, with hashes and parameters
+      findings.json         all findings, video and records, merged
+      custody.jsonl         chain of custody: every step, who, when, tool version, parameters
+      video/<camera>/<recording>/   one `examaudit analyze` output per recording
+      records/              one `examaudit records` output
+
+Work is resumable: each recording's folder gets a ``done.json`` naming the recording's sha256
+and the parameters. A rerun skips recordings already done with the same file and parameters,
+so an interrupted provincial batch picks up where it stopped. One recording that cannot be
+read becomes a ``video_unreadable`` finding; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .config import ExamPointConfig, load_exam_point
+from .custody import CustodyLog
+from .errors import InputError
+from .findings import (
+    Finding,
+    FindingKind,
+    FindingsDocument,
+    InputFile,
+    RunInfo,
+    Severity,
+    Source,
+    merge_findings,
+    now_utc,
+    read_findings,
+    write_findings,
+)
+from .outputs import staged_dir
+from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
+from .video.ingest import sha256_file
+
+CONFIG_NAME = "exam_point.yaml"
+
+
+@dataclass(frozen=True)
+class RecordingJob:
+    """One recording to analyse, with everything a worker process needs (all picklable)."""
+
+    config_path: Path
+    room: str
+    camera: str
+    path: Path
+    out_dir: Path
+    params: AnalyzeParams
+
+    @property
+    def label(self) -> str:
+        return f"{self.camera}/{self.path.name}"
+
+
+@dataclass
+class RecordingOutcome:
+    job: RecordingJob
+    status: str  # analysed | reused | failed
+    findings: int = 0
+    error: str | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class AuditResult:
+    config: ExamPointConfig
+    out_dir: Path
+    outcomes: list[RecordingOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    records_dir: Path | None = None
+
+
+def find_config(exam_point_dir: Path) -> Path:
+    path = exam_point_dir / CONFIG_NAME
+    if not exam_point_dir.is_dir():
+        raise InputError("exam point folder not found", path=exam_point_dir)
+    if not path.is_file():
+        raise InputError(f"no {CONFIG_NAME} in the exam point folder", path=exam_point_dir)
+    return path
+
+
+def plan_recordings(config_path: Path, cfg: ExamPointConfig, out_dir: Path, params: AnalyzeParams) -> list[RecordingJob]:
+    jobs = []
+    for room, cam in cfg.cameras():
+        for rel in cam.footage:
+            path = cfg.resolve(rel)
+            jobs.append(RecordingJob(config_path, room.id, cam.id, path, out_dir / "video" / cam.id / path.stem, params))
+    return jobs
+
+
+def _done_marker(job: RecordingJob, sha: str) -> dict[str, Any]:
+    return {"sha256": sha, "parameters": job.params.as_dict(), "tool_version": __version__}
+
+
+def analyse_job(job: RecordingJob) -> RecordingOutcome:
+    """Analyse one recording into its folder, or reuse a finished result. Runs in workers.
+
+    Never raises for bad footage: the error becomes the outcome, so a batch keeps going.
+    """
+    try:
+        sha = sha256_file(job.path) if job.path.is_file() else None
+        marker = job.out_dir / "done.json"
+        if sha and marker.is_file():
+            try:
+                if json.loads(marker.read_text(encoding="utf-8")) == _done_marker(job, sha):
+                    n = len(read_findings(job.out_dir / "findings.json").findings)
+                    return RecordingOutcome(job, "reused", n, sha256=sha)
+            except (ValueError, OSError):
+                pass  # a damaged marker or result: analyse again
+        cfg = load_exam_point(job.config_path)
+        ctx = CameraContext.from_config(cfg, job.camera)
+        result = analyze_recording(job.path, context=ctx, params=job.params)
+        with staged_dir(job.out_dir) as stage:
+            write_analysis(result, stage, f"examaudit audit ({job.label})")
+            (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
+        return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
+    except InputError as exc:
+        return RecordingOutcome(job, "failed", error=str(exc), sha256=None)
+
+
+def unreadable_finding(cfg: ExamPointConfig, outcome: RecordingOutcome) -> Finding:
+    job = outcome.job
+    return Finding.create(
+        kind=FindingKind.video_unreadable,
+        source=Source.video,
+        severity=Severity.high,
+        exam_point=cfg.exam_point,
+        room=job.room,
+        camera=job.camera,
+        recording=job.path.name,
+        confidence=1.0,
+        reason_zh=f"考点提交的录像 {job.path.name} 无法读取：{outcome.error}",
+        reason_en=f"The recording {job.path.name} handed over by the exam point cannot be read: {outcome.error}",
+        details={"error": outcome.error},
+    )
+
+
+def run_recordings(
+    jobs: list[RecordingJob],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_done: Callable[[RecordingOutcome], None] | None = None,
+) -> list[RecordingOutcome]:
+    """Analyse recordings in parallel: a local process pool, or a Dask cluster by address."""
+    outcomes: list[RecordingOutcome] = []
+    if scheduler:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise InputError("--scheduler needs the cluster extra: pip install 'examaudit[cluster]'") from None
+        with Client(scheduler) as client:
+            futures = [client.submit(analyse_job, j, pure=False) for j in jobs]
+            for fut in as_completed(futures):
+                outcomes.append(fut.result())
+                if on_done:
+                    on_done(outcomes[-1])
+    elif workers <= 1 or len(jobs) <= 1:
+        for j in jobs:
+            outcomes.append(analyse_job(j))
+            if on_done:
+                on_done(outcomes[-1])
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures: list[Future] = [pool.submit(analyse_job, j) for j in jobs]
+            for fut in futures:
+                outcomes.append(fut.result())
+                if on_done:
+                    on_done(outcomes[-1])
+    order = {j.path: i for i, j in enumerate(jobs)}
+    return sorted(outcomes, key=lambda o: order[o.job.path])
+
+
+def run_audit(
+    exam_point_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    params: AnalyzeParams | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_recording: Callable[[RecordingOutcome], None] | None = None,
+    command: str = "examaudit audit",
+) -> AuditResult:
+    """Audit one exam point folder into ``out_dir`` (resumable; see the module docstring)."""
+    exam_point_dir = Path(exam_point_dir)
+    out_dir = Path(out_dir)
+    config_path = find_config(exam_point_dir)
+    cfg = load_exam_point(config_path)
+    params = params or AnalyzeParams()
+    started = now_utc()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    custody = CustodyLog(out_dir / "custody.jsonl")
+    custody.append("audit started", inputs={CONFIG_NAME: sha256_file(config_path)},
+                   parameters={"command": command, **params.as_dict(), "workers": workers})
+
+    jobs = plan_recordings(config_path, cfg, out_dir, params)
+    outcomes = run_recordings(jobs, workers=workers, scheduler=scheduler, on_done=on_recording)
+    result = AuditResult(cfg, out_dir, outcomes)
+    inputs: list[InputFile] = []
+    for o in outcomes:
+        rel = str(o.job.path.relative_to(cfg.base_dir)) if o.job.path.is_relative_to(cfg.base_dir) else str(o.job.path)
+        if o.status == "failed":
+            result.findings.append(unreadable_finding(cfg, o))
+            custody.append("recording rejected", inputs={rel: o.sha256 or ""}, note=o.error)
+            continue
+        doc = read_findings(o.job.out_dir / "findings.json")
+        result.findings.extend(doc.findings)
+        inputs.extend(doc.run.inputs)
+        custody.append(
+            "recording analysed" if o.status == "analysed" else "recording result reused",
+            inputs={rel: o.sha256 or ""},
+            outputs={str((o.job.out_dir / "findings.json").relative_to(out_dir)): sha256_file(o.job.out_dir / "findings.json")},
+            parameters=params.as_dict(),
+        )
+    # Frame paths in per-recording findings are relative to their own folder; the merged
+    # document lives at the top, so its evidence paths are rewritten to stay valid.
+    result.findings = [_rebase(f, out_dir, outcomes) for f in result.findings]
+
+    records = records_inputs(cfg)
+    if records.get("roster") and records.get("scores"):
+        result.records_dir = run_records_step(records, out_dir, custody, cfg)
+        result.findings.extend(read_findings(result.records_dir / "findings.json").findings)
+        inputs.extend(read_findings(result.records_dir / "findings.json").run.inputs)
+
+    doc = FindingsDocument(
+        run=RunInfo(command=command, started_at=started, finished_at=now_utc(), inputs=inputs,
+                    parameters=params.as_dict(),
+                    stats={"recordings": {s: sum(o.status == s for o in outcomes) for s in ("analysed", "reused", "failed")}}),
+        findings=merge_findings(result.findings),
+    )
+    write_findings(doc, out_dir / "findings.json")
+    audit_json = {
+        "exam_point": cfg.exam_point,
+        "name": cfg.name,
+        "city": cfg.city,
+        "config": json.loads(cfg.model_dump_json()),
+        "recordings": [
+            {
+                "room": o.job.room,
+                "camera": o.job.camera,
+                "path": str(o.job.path),
+                "sha256": o.sha256,
+                "status": o.status,
+                "error": o.error,
+                "out": str(o.job.out_dir.relative_to(out_dir)),
+            }
+            for o in outcomes
+        ],
+        "records": "records" if result.records_dir else None,
+        "started_at": started.isoformat(),
+        "finished_at": now_utc().isoformat(),
+        "tool_version": __version__,
+        "parameters": params.as_dict(),
+    }
+    (out_dir / "audit.json").write_text(json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    custody.append("audit findings merged", outputs={"findings.json": sha256_file(out_dir / "findings.json")})
+    return result
+
+
+def _rebase(f: Finding, out_dir: Path, outcomes: list[RecordingOutcome]) -> Finding:
+    if not f.evidence or f.recording is None:
+        return f
+    for o in outcomes:
+        if o.job.path.name == f.recording and o.job.camera == f.camera:
+            prefix = o.job.out_dir.relative_to(out_dir).as_posix()
+            ev = [e.model_copy(update={"path": f"{prefix}/{e.path}"}) for e in f.evidence]
+            return f.model_copy(update={"evidence": ev})
+    return f
+
+
+def records_inputs(cfg: ExamPointConfig) -> dict[str, Path]:
+    """The records files the YAML names, or found by name in ``records/``."""
+    found: dict[str, Path] = {}
+    declared = cfg.records.model_dump()
+    for role in ("roster", "scores", "responses", "callbacks", "certificates"):
+        if declared.get(role):
+            found[role] = cfg.resolve(declared[role])
+            continue
+        for ext in ("csv", "xlsx"):
+            candidate = cfg.base_dir / "records" / f"{role}.{ext}"
+            if candidate.is_file():
+                found[role] = candidate
+                break
+    return found
+
+
+def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog, cfg: ExamPointConfig) -> Path:
+    from .records.pipeline import load_records_inputs, run_records, write_records_outputs
+
+    video_docs = [read_findings(p) for p in sorted((out_dir / "video").glob("*/*/findings.json"))]
+    video_findings = [f for d in video_docs for f in d.findings]
+    inputs = load_records_inputs(**files)
+    result = run_records(inputs, video_findings=video_findings)
+    records_dir = out_dir / "records"
+    with staged_dir(records_dir) as stage:
+        write_records_outputs(result, stage, command=f"examaudit audit (records of {cfg.exam_point})")
+    custody.append(
+        "records screened",
+        inputs={role: sha256_file(p) for role, p in files.items()},
+        outputs={"records/findings.json": sha256_file(records_dir / "findings.json")},
+    )
+    return records_dir
+
+
+def command_line(argv: list[str]) -> str:
+    return "examaudit " + " ".join(shlex.quote(a) for a in argv)

@@ -1,0 +1,73 @@
+"""``examaudit audit EXAM_POINT_DIR --out DIR``: the whole audit of one exam point."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..audit import RecordingOutcome, command_line, run_audit
+from ..errors import InputError
+from ..progress import items_bar
+from ..video.analyze import AnalyzeParams
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``audit`` and ``demo``."""
+    p.add_argument("--every", type=float, default=AnalyzeParams.every_s, metavar="SECONDS",
+                   help=f"video sampling interval (default {AnalyzeParams.every_s:g} s)")
+    p.add_argument("--no-people", action="store_true", help="skip the person detector")
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                   help="recordings analysed in parallel on this machine (default %(default)s)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run recordings on a Dask cluster instead (tcp://host:8786; needs the cluster extra)")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="audit one exam point folder: all its footage and records",
+        description="Audit an exam point folder (exam_point.yaml, footage/, records/). Resumable: rerun the "
+        "same command after an interruption and finished recordings are reused.",
+    )
+    p.add_argument("exam_point_dir", type=Path, help="folder with exam_point.yaml, footage/ and records/")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def params_from(args: argparse.Namespace) -> AnalyzeParams:
+    if args.every <= 0:
+        raise InputError(f"--every must be positive, got {args.every}")
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    return AnalyzeParams(every_s=args.every, people=not args.no_people)
+
+
+def audit_one(exam_point_dir: Path, out: Path, args: argparse.Namespace) -> int:
+    params = params_from(args)
+    from ..audit import find_config, load_exam_point, plan_recordings
+
+    cfg_path = find_config(exam_point_dir)
+    total = len(plan_recordings(cfg_path, load_exam_point(cfg_path), out, params))
+    bar = items_bar(None, f"audit {exam_point_dir.name}", total=total, unit="recording")
+
+    def tick(o: RecordingOutcome) -> None:
+        bar.update(1)
+        if o.status == "failed":
+            bar.write(f"  {o.job.label}: unreadable: {o.error}", file=sys.stderr)
+
+    try:
+        result = run_audit(exam_point_dir, out, params=params, workers=args.workers, scheduler=args.scheduler,
+                           on_recording=tick, command=command_line(sys.argv[1:]))
+    finally:
+        bar.close()
+    counts = {s: sum(o.status == s for o in result.outcomes) for s in ("analysed", "reused", "failed")}
+    print(f"{result.config.exam_point}: {len(result.findings)} finding(s); recordings analysed {counts['analysed']}, "
+          f"reused {counts['reused']}, unreadable {counts['failed']} -> {out}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return audit_one(args.exam_point_dir, args.out, args)

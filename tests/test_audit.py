@@ -1,0 +1,70 @@
+import json
+
+from examaudit.cli import main
+from examaudit.custody import check_chain, read_custody
+from examaudit.findings import read_findings
+
+from conftest import write_test_clip
+
+YAML = """
+exam_point: EP-T-01
+sessions:
+  - {id: S1, start: "2024-06-20 09:00", end: "2024-06-20 09:01"}
+rooms:
+  - id: R1
+    cameras:
+      - id: C1
+        footage: [footage/R1-C1.mp4]
+        footage_start: "2024-06-20 09:00:00"
+      - id: C2
+        footage: [footage/R1-C2.mp4]
+"""
+
+
+def make_exam_point(tmp_path):
+    ep = tmp_path / "EP-T-01"
+    (ep / "footage").mkdir(parents=True)
+    (ep / "exam_point.yaml").write_text(YAML, encoding="utf-8")
+    write_test_clip(ep / "footage" / "R1-C1.mp4", seconds=10, skip=(3.0, 6.0))
+    (ep / "footage" / "R1-C2.mp4").write_bytes(b"not a video at all\n" * 20)
+    return ep
+
+
+def test_audit_survives_a_bad_recording_and_resumes(tmp_path, capsys):
+    ep = make_exam_point(tmp_path)
+    out = tmp_path / "out"
+    args = ["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"]
+    assert main(args) == 0
+    doc = read_findings(out / "findings.json")
+    kinds = {(f.camera, f.kind.value) for f in doc.findings}
+    assert ("C1", "footage_gap") in kinds and ("C2", "video_unreadable") in kinds
+    gap = next(f for f in doc.findings if f.kind.value == "footage_gap")
+    # wall clock from footage_start, evidence paths valid from the top folder
+    assert gap.wall_start.isoformat().startswith("2024-06-20T09:00:02") and gap.wall_start.utcoffset().seconds == 8 * 3600
+    assert all((out / e.path).is_file() for e in gap.evidence)
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in audit["recordings"]] == ["analysed", "failed"]
+
+    assert main(args) == 0  # rerun: the finished recording is reused, not analysed again
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in audit["recordings"]] == ["reused", "failed"]
+    log = read_custody(out / "custody.jsonl")
+    assert [e["action"] for e in log].count("recording result reused") == 1
+    assert check_chain(out / "custody.jsonl") == []
+
+
+def test_audit_parallel_matches_serial(tmp_path):
+    ep = make_exam_point(tmp_path)
+    (ep / "footage" / "R1-C2.mp4").unlink()
+    write_test_clip(ep / "footage" / "R1-C2.mp4", seconds=8)
+    a, b = tmp_path / "a", tmp_path / "b"
+    base = ["--no-people", "--every", "1"]
+    assert main(["audit", str(ep), "--out", str(a), *base, "--workers", "1"]) == 0
+    assert main(["audit", str(ep), "--out", str(b), *base, "--workers", "2"]) == 0
+    ids = lambda d: sorted(f.id for f in read_findings(d / "findings.json").findings)  # noqa: E731
+    assert ids(a) == ids(b) and ids(a)
+
+
+def test_audit_missing_config_exit_2(tmp_path, capsys):
+    assert main(["audit", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "exam_point.yaml" in capsys.readouterr().err
