@@ -69,3 +69,11 @@ def test_sorted_puts_severe_first():
     doc = FindingsDocument(run=RunInfo(command="t", started_at=now_utc(), finished_at=now_utc()),
                            findings=[_finding(severity=Severity.low), _finding(severity=Severity.critical, start_s=3.0)])
     assert [f.severity for f in doc.sorted().findings] == [Severity.critical, Severity.low]
+
+
+def test_readme_documents_every_kind():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [k.value for k in FindingKind if f"| `{k.value}` |" not in readme]
+    assert not missing, f"README kind table lacks {missing}"
