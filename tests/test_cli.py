@@ -75,3 +75,13 @@ def test_analyze_truncated_mp4_keeps_what_precedes_damage(tmp_path, footage_dir)
     assert len(bad) == 1 and bad[0]["details"]["truncated"]
     assert bad[0]["details"]["readable_s"] > 20
     assert doc["run"]["stats"]["sampling"]["samples"] >= 4
+
+
+def test_bench_prints_ratios_against_baseline(clip_factory, capsys):
+    clip = clip_factory(seconds=6, size=(320, 192))
+    assert main(["bench", "--video", str(clip), "--no-people", "--every", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = [l for l in out.splitlines() if "×" in l and not l.startswith("stage")]
+    assert any(r.startswith("bitstream pass") for r in rows) and any(r.startswith("baseline") for r in rows)
+    base = next(r for r in rows if r.startswith("baseline"))
+    assert "1.0×" in base  # the baseline is the unit the others are measured in
