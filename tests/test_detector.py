@@ -1,0 +1,241 @@
+"""Tests of the ONNX person detector (examaudit.video.detector)."""
+
+from __future__ import annotations
+
+import csv
+import pickle
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from examaudit.video.detector import (
+    DEFAULT_MODEL_NAME,
+    Detections,
+    OnnxPersonDetector,
+    box_iou,
+    default_model_path,
+    load_detector,
+    nms,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
+LABELS = Path(__file__).resolve().parent / "data" / "footage_person_counts.csv"
+
+# Per-clip MAE measured by benchmarks/bench_detector.py with the default
+# settings (see models/ssdlite_mobilenet_v2_person.md).  The test allows a
+# margin so that a different onnxruntime/OpenCV build does not flake, while a
+# real regression (e.g. broken tiling or NMS) still fails.
+MEASURED_MAE = {
+    "classroom.gif": 0.0,
+    "one-by-one-person-detection.mp4": 0.0,
+    "store-aisle-detection.gif": 0.3125,
+    "worker-zone-detection.gif": 0.125,
+}
+MAE_MARGIN = 0.2
+
+
+@pytest.fixture(scope="module")
+def detector() -> OnnxPersonDetector:
+    return OnnxPersonDetector()
+
+
+@pytest.fixture(scope="module")
+def astronaut_bgr() -> np.ndarray:
+    skimage_data = pytest.importorskip("skimage.data")
+    rgb = skimage_data.astronaut()  # Eileen Collins, a public-domain NASA photo
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+# --------------------------------------------------------------- Detections
+
+
+def test_detections_empty_len_filter():
+    empty = Detections.empty()
+    assert len(empty) == 0 and empty.xyxy.shape == (0, 4)
+    d = Detections(
+        xyxy=[[0, 0, 10, 10], [5, 5, 20, 30]], confidence=[0.9, 0.3], class_id=[1, 1]
+    )
+    assert len(d) == 2
+    assert d.xyxy.dtype == np.float32 and d.class_id.dtype == np.int64
+    kept = d.filter(d.confidence > 0.5)
+    assert len(kept) == 1 and kept.confidence[0] == pytest.approx(0.9)
+    assert len(d.filter([1])) == 1
+    with pytest.raises(ValueError):
+        d.filter(np.array([True]))
+    with pytest.raises(ValueError):
+        Detections(xyxy=np.zeros((2, 4)), confidence=np.zeros(1), class_id=np.zeros(2))
+
+
+# ---------------------------------------------------------------------- NMS
+
+
+def test_nms_merges_duplicates_from_overlapping_tiles():
+    # The same person seen by the full frame and by two overlapping tiles:
+    # three near-identical boxes, plus a second, separate person.
+    boxes = np.array(
+        [
+            [100, 50, 160, 250],  # full frame
+            [102, 48, 161, 252],  # left tile
+            [99, 52, 158, 249],  # right tile
+            [400, 60, 460, 260],  # another person
+        ],
+        np.float32,
+    )
+    scores = np.array([0.7, 0.9, 0.6, 0.8], np.float32)
+    keep = nms(boxes, scores, iou_threshold=0.5)
+    assert sorted(keep.tolist()) == [1, 3]  # best duplicate wins, other person kept
+    assert keep[0] == 1  # highest score first
+
+
+def test_nms_containment_drops_cut_off_half_person():
+    whole = [100, 50, 160, 250]
+    half = [100, 50, 128, 250]  # a tile seam cut this person in half: IoU ~0.47
+    assert box_iou([whole], [half])[0, 0] < 0.5
+    boxes = np.array([whole, half], np.float32)
+    scores = np.array([0.9, 0.5], np.float32)
+    assert nms(boxes, scores, 0.5).tolist() == [0, 1]
+    assert nms(boxes, scores, 0.5, containment_threshold=0.8).tolist() == [0]
+
+
+def test_nms_empty():
+    assert nms(np.zeros((0, 4)), np.zeros(0)).shape == (0,)
+
+
+# ------------------------------------------------------------------ model
+
+
+def test_default_model_is_bundled():
+    path = default_model_path()
+    assert path.name == DEFAULT_MODEL_NAME and path.is_file()
+    assert path.parent == REPO / "models"
+
+
+def test_env_override_for_models_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXAMAUDIT_MODELS", str(tmp_path))
+    # Nothing in tmp_path: falls back to the bundled copy.
+    assert default_model_path().parent == REPO / "models"
+    (tmp_path / DEFAULT_MODEL_NAME).write_bytes((REPO / "models" / DEFAULT_MODEL_NAME).read_bytes())
+    assert default_model_path() == tmp_path / DEFAULT_MODEL_NAME
+
+
+def test_finds_person_in_astronaut_image(detector, astronaut_bgr):
+    dets = detector.detect(astronaut_bgr)
+    assert len(dets) >= 1
+    assert set(dets.class_id.tolist()) == {1}
+    best = dets.xyxy[int(np.argmax(dets.confidence))]
+    # She fills the left/centre of the 512x512 picture, head to waist.
+    x1, y1, x2, y2 = best
+    assert 0 <= x1 < 150 and x2 > 300 and y1 < 100 and y2 > 400
+    assert dets.confidence.max() > 0.5
+
+
+def test_person_on_tile_seam_is_counted_once(detector, astronaut_bgr):
+    # Put the astronaut in the middle of a wide frame, right across the seam
+    # between the two tiles: the cut halves must not add extra people.
+    canvas = np.full((512, 1400, 3), 128, np.uint8)
+    canvas[:, 444:956] = astronaut_bgr
+    dets = detector.detect(canvas)
+    strong = dets.filter(dets.confidence > 0.3)
+    assert len(strong) == 1
+    x1, _, x2, _ = strong.xyxy[0]
+    assert x1 < 600 and x2 > 750
+
+
+def test_nothing_in_blank_or_noise(detector):
+    assert len(detector.detect(np.zeros((720, 1280, 3), np.uint8))) == 0
+    assert len(detector.detect(np.full((270, 480, 3), 200, np.uint8))) == 0
+    rng = np.random.default_rng(1)
+    noise = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
+    assert len(detector.detect(noise)) == 0
+
+
+def test_untiled_and_grayscale_inputs(astronaut_bgr):
+    det = OnnxPersonDetector(tiles=0)
+    assert det.tiles is None
+    gray = astronaut_bgr.mean(axis=2).astype(np.uint8)
+    assert len(det.detect(gray)) >= 1
+    with pytest.raises(ValueError):
+        det.detect(np.zeros((10, 10, 4), np.uint8))
+
+
+def test_detector_pickles_after_use(detector, astronaut_bgr):
+    first = detector.detect(astronaut_bgr)
+    clone = pickle.loads(pickle.dumps(detector))
+    assert clone._session is None  # rebuilt lazily in the new process
+    again = clone.detect(astronaut_bgr)
+    np.testing.assert_allclose(again.xyxy, first.xyxy, atol=1e-3)
+
+
+def test_bad_model_path_raises_clear_error(tmp_path):
+    missing = tmp_path / "nope.onnx"
+    with pytest.raises(FileNotFoundError, match="nope.onnx"):
+        OnnxPersonDetector(model_path=missing)
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"this is not an onnx model")
+    det = OnnxPersonDetector(model_path=garbage)  # session is lazy...
+    with pytest.raises(ValueError, match="cannot load ONNX detector"):
+        det.detect(np.zeros((64, 64, 3), np.uint8))  # ...so the error comes here
+
+
+def test_load_detector_spec():
+    det = load_detector(None)
+    assert det.model_path == default_model_path()
+    det = load_detector(
+        {
+            "model": DEFAULT_MODEL_NAME,  # bare name: found in the bundled models/
+            "threshold": 0.5,
+            "input_size": [300, 300],
+            "person_class": 1,
+            "layout": "ssd_tf",
+            "tiles": [3, 1],
+        }
+    )
+    assert det.threshold == 0.5 and det.tiles == (3, 1) and det.input_size == (300, 300)
+    with pytest.raises(ValueError, match="unsupported detector layout"):
+        load_detector({"layout": "yolov8"})
+    with pytest.raises(ValueError, match="unknown detector option"):
+        load_detector({"treshold": 0.5})
+    with pytest.raises(ValueError, match="input_size"):
+        load_detector({"input_size": [300]})
+    wrong_size = load_detector({"input_size": [320, 320]})
+    with pytest.raises(ValueError, match="300x300"):
+        wrong_size.detect(np.zeros((64, 64, 3), np.uint8))
+
+
+# ------------------------------------------------------------ real footage
+
+
+def _labels() -> dict[str, dict[int, int]]:
+    out: dict[str, dict[int, int]] = defaultdict(dict)
+    with LABELS.open(newline="") as f:
+        for row in csv.DictReader(f):
+            out[row["clip"]][int(row["frame_index"])] = int(row["persons"])
+    return out
+
+
+def test_labels_file_covers_every_clip():
+    labels = _labels()
+    assert set(labels) == set(MEASURED_MAE)
+    assert all(10 <= len(v) <= 25 for v in labels.values())
+
+
+def test_real_footage_counts(detector):
+    if not FOOTAGE.is_dir():
+        pytest.skip(f"shared footage not present at {FOOTAGE} (CC BY 4.0 clips are kept outside the repo)")
+    av = pytest.importorskip("av")
+    for clip, wanted in sorted(_labels().items()):
+        errors = []
+        last = max(wanted)
+        with av.open(str(FOOTAGE / clip)) as container:
+            for i, frame in enumerate(container.decode(video=0)):
+                if i in wanted:
+                    n = len(detector.detect(frame.to_ndarray(format="bgr24")))
+                    errors.append(abs(n - wanted[i]))
+                if i >= last:
+                    break
+        assert len(errors) == len(wanted), f"{clip}: some labelled frames were not decoded"
+        mae = float(np.mean(errors))
+        assert mae <= MEASURED_MAE[clip] + MAE_MARGIN, f"{clip}: person-count MAE {mae:.3f}"
