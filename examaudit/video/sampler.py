@@ -111,7 +111,8 @@ def iter_samples(
         # Keyframes a little early still count: a 2 s GOP sampled every 2 s must not drift
         # into taking every other keyframe because of PTS rounding. With every frame
         # decoded there is no such excuse, so the due time is kept to the millisecond.
-        slack = 0.25 * every_s if stats.mode == "keyframes" else 1e-3
+        # Slack never exceeds half a GOP, so the keyframe nearest the due time is the one taken.
+        slack = min(0.25 * every_s, 0.5 * (gop_s or every_s)) if stats.mode == "keyframes" else 1e-3
         index = 0
         last_t = 0.0
         for packet in container.demux(stream):
