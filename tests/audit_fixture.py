@@ -14,6 +14,7 @@ from pathlib import Path
 
 from conftest import write_test_clip
 
+from examaudit.config import ExamPointConfig
 from examaudit.custody import CustodyLog
 from examaudit.findings import (
     Evidence,
@@ -89,8 +90,12 @@ def build_audit_dir(root: Path) -> dict:
     clip = write_test_clip(originals / "R1-C1.mp4", seconds=12, fps=10, gop_s=1.0, size=(320, 192), skip=(4.0, 8.0))
     audit = root / "audit"
     rec_out = audit / "video" / "C1" / "R1-C1"
-    ctx = CameraContext(exam_point="EP-HZ-01", room="R1", camera_id="C1")
-    result = analyze_recording(clip, context=ctx, params=AnalyzeParams(every_s=1.0, people=False))
+    cfg = ExamPointConfig.model_validate({
+        "exam_point": "EP-HZ-01", "city": "杭州市",
+        "rooms": [{"id": "R1", "cameras": [{"id": "C1", "footage_start": "2024-06-20T09:00:00"}]}]})
+    ctx = CameraContext.from_config(cfg, "C1")
+    # checks=[]: the timeline alone finds the gap; keeps this fixture independent of the detectors.
+    result = analyze_recording(clip, context=ctx, params=AnalyzeParams(every_s=1.0, people=False), checks=[])
     write_analysis(result, rec_out, "examaudit audit")
     # Seats and wall clock as the people/seat check will write them.
     rows = []
