@@ -250,7 +250,9 @@ def _visible_span(walker: Walker, spec: "ScenarioSpec") -> tuple[float, float]:
 
 
 def _occupied_seat(rng: np.random.Generator, scene: Scene) -> int:
-    return int(rng.integers(0, len(scene.layout.seats)))
+    """A seat whose candidate is there all session (so combined scenarios do not collide)."""
+    full = [o.seat_index for o in scene.occupants if o.present == ((0.0, o.present[-1][1]),)]
+    return int(full[int(rng.integers(0, len(full)))]) if full else int(rng.integers(0, len(scene.layout.seats)))
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -280,7 +282,7 @@ def _absent(spec, rng):
     occ = tuple(o for o in spec.scene.occupants if o.seat_index not in gone)
     events = tuple(_event(FindingKind.absent_candidate, 0.0, D, spec.layout.seats[i].seat,
                           candidate_id=spec.candidate_ids.get(spec.layout.seats[i].seat)) for i in gone)
-    return replace(spec, scene=replace(spec.scene, occupants=occ), events=events)
+    return replace(spec, scene=replace(spec.scene, occupants=occ), events=spec.events + events)
 
 
 @scenario("candidate_left")
@@ -308,7 +310,7 @@ def _left(spec, rng):
                     candidate_id=spec.candidate_ids.get(seat.seat))
     walker = Walker(occ[i].look, "candidate", path)
     scene = replace(spec.scene, occupants=tuple(occ), walkers=spec.scene.walkers + (walker,))
-    return replace(spec, scene=scene, events=(ev,))
+    return replace(spec, scene=scene, events=spec.events + (ev,))
 
 
 def _visitor_path(spec, rng, spot: tuple[float, float], a: float, b: float) -> tuple:
@@ -334,7 +336,7 @@ def _extra(spec, rng):
     walker = Walker(random_look(rng), "extra", path)
     # The span runs from the moment they step into the picture until they are gone again.
     ev = _event(FindingKind.extra_person, *_visible_span(walker, spec), standing_from_s=a, standing_to_s=b)
-    return replace(spec, scene=replace(spec.scene, walkers=spec.scene.walkers + (walker,)), events=(ev,))
+    return replace(spec, scene=replace(spec.scene, walkers=spec.scene.walkers + (walker,)), events=spec.events + (ev,))
 
 
 @scenario("person_lingering")
@@ -352,7 +354,7 @@ def _lingering(spec, rng):
                candidate_id=spec.candidate_ids.get(seat.seat)),
         _event(FindingKind.extra_person, *_visible_span(walker, spec), implied_by="person_lingering"),
     )
-    return replace(spec, scene=replace(spec.scene, walkers=spec.scene.walkers + (walker,)), events=events)
+    return replace(spec, scene=replace(spec.scene, walkers=spec.scene.walkers + (walker,)), events=spec.events + events)
 
 
 def _picture_tamper(kind: FindingKind, length=(0.2, 0.35), to_end=False, **make_params):
@@ -362,7 +364,7 @@ def _picture_tamper(kind: FindingKind, length=(0.2, 0.35), to_end=False, **make_
             b = spec.duration_s
         params = {k: (f(rng, spec) if callable(f) else f) for k, f in make_params.items()}
         t = Tamper(kind.value, a, b if not to_end else spec.duration_s + 1.0, params)
-        return replace(spec, tampers=spec.tampers + (t,), events=(_event(kind, a, b, **params),))
+        return replace(spec, tampers=spec.tampers + (t,), events=spec.events + (_event(kind, a, b, **params),))
     return build
 
 
@@ -384,7 +386,7 @@ SCENARIOS["video_overexposed"] = _picture_tamper(
 def _frozen(spec, rng):
     a, b = _span(rng, spec.duration_s, 0.2, 0.45, (0.25, 0.4))
     t = Tamper("frozen_video", a, b)
-    return replace(spec, tampers=(t,), events=(_event(FindingKind.frozen_video, a, b, osd_clock="running"),))
+    return replace(spec, tampers=spec.tampers + (t,), events=spec.events + (_event(FindingKind.frozen_video, a, b, osd_clock="running"),))
 
 
 @scenario("timestamp_frozen")
@@ -393,7 +395,7 @@ def _ts_frozen(spec, rng):
     t = Tamper("timestamp_frozen", a, b)
     events = (_event(FindingKind.timestamp_frozen, a, b, picture="frozen"),
               _event(FindingKind.frozen_video, a, b, osd_clock="frozen", implied_by="timestamp_frozen"))
-    return replace(spec, tampers=(t,), events=events)
+    return replace(spec, tampers=spec.tampers + (t,), events=spec.events + events)
 
 
 @scenario("looped_segment")
@@ -407,7 +409,7 @@ def _looped(spec, rng):
     # after the camera feed was swapped), so only the picture gives the loop away.
     ev = _event(FindingKind.looped_segment, at, at + length, source_start_s=src, source_end_s=round(src + length, 2),
                 osd_clock="continues")
-    return replace(spec, tampers=(t,), events=(ev,))
+    return replace(spec, tampers=spec.tampers + (t,), events=spec.events + (ev,))
 
 
 @scenario("timestamp_jump")
@@ -415,7 +417,7 @@ def _jump(spec, rng):
     a = round(float(rng.uniform(0.3, 0.7)) * spec.duration_s, 1)
     jump = int(rng.integers(3, 21)) * 60 + int(rng.integers(0, 60))
     t = Tamper("timestamp_jump", a, spec.duration_s + 1.0, {"jump_s": jump})
-    return replace(spec, tampers=(t,), events=(_event(FindingKind.timestamp_jump, a, a, jump_s=jump),))
+    return replace(spec, tampers=spec.tampers + (t,), events=spec.events + (_event(FindingKind.timestamp_jump, a, a, jump_s=jump),))
 
 
 @scenario("timestamp_backwards")
@@ -423,7 +425,7 @@ def _backwards(spec, rng):
     a = round(float(rng.uniform(0.3, 0.7)) * spec.duration_s, 1)
     back = int(rng.integers(30, 301))
     t = Tamper("timestamp_backwards", a, spec.duration_s + 1.0, {"back_s": back})
-    return replace(spec, tampers=(t,), events=(_event(FindingKind.timestamp_backwards, a, a, back_s=back),))
+    return replace(spec, tampers=spec.tampers + (t,), events=spec.events + (_event(FindingKind.timestamp_backwards, a, a, back_s=back),))
 
 
 @scenario("footage_gap")
@@ -432,7 +434,7 @@ def _gap(spec, rng):
     a = round(float(rng.uniform(0.25, 0.5)) * D, 1)
     g = round(max(1.0, float(rng.uniform(0.1, 0.25)) * D), 1)
     t = Tamper("footage_gap", a, a + g)
-    return replace(spec, tampers=(t,), events=(_event(FindingKind.footage_gap, a, a + g, missing_s=g),))
+    return replace(spec, tampers=spec.tampers + (t,), events=spec.events + (_event(FindingKind.footage_gap, a, a + g, missing_s=g),))
 
 
 @scenario("still_empty_room")
@@ -454,7 +456,7 @@ def _splice(spec, rng):
     other = replace(other, occupants=tuple(o for o, k in zip(other.occupants, keep) if k))
     t = Tamper("splice", a, spec.duration_s + 1.0)
     ev = _event(FindingKind.splice, a, a, to="footage of a different sitting")
-    return replace(spec, tampers=(t,), alt_scene=other, events=(ev,))
+    return replace(spec, tampers=spec.tampers + (t,), alt_scene=other, events=spec.events + (ev,))
 
 
 PRIMARY = {name: (None if name in ("normal", "still_empty_room") else name) for name in SCENARIOS}
@@ -464,9 +466,15 @@ def build_scenario(name: str, seed: int, *, width: int = 640, height: int = 360,
                    gop_s: float = 2.0, duration_s: float = 60, rows: int | None = None, cols: int | None = None,
                    camera_id: str = "C1", room_name: str = "第一考场", candidate_prefix: str = "EP-SYN-S1",
                    wall_start: datetime | None = None, invigilators: int = 1) -> ScenarioSpec:
-    """The spec for scenario ``name`` with seed ``seed``. Raises KeyError for unknown names."""
-    if name not in SCENARIOS:
-        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+    """The spec for scenario ``name`` (or ``"a+b"`` to plant several) with seed ``seed``.
+
+    Raises:
+        KeyError: an unknown scenario name.
+    """
+    parts = name.split("+")
+    unknown = [p for p in parts if p not in SCENARIOS]
+    if unknown:
+        raise KeyError(f"unknown scenario {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
     rng = np.random.default_rng([seed, sum(name.encode())])
     scene = base_scene(seed, width, height, duration_s, rows=rows, cols=cols, invigilators=invigilators)
     if wall_start is None:
@@ -479,5 +487,8 @@ def build_scenario(name: str, seed: int, *, width: int = 640, height: int = 360,
     spec = ScenarioSpec(name=name, seed=seed, width=width, height=height, fps=fps, gop_s=gop_s,
                         duration_s=float(duration_s), wall_start=wall_start, clock=clock, camera_id=camera_id,
                         room_name=room_name, scene=scene, candidate_ids=ids, invigilators_allowed=invigilators,
-                        primary_kind=PRIMARY.get(name))
-    return SCENARIOS[name](spec, rng)
+                        primary_kind=PRIMARY.get(parts[0]))
+    # "a+b" plants both: each builder adds its tampers and events to what is there.
+    for part in parts:
+        spec = SCENARIOS[part](spec, rng)
+    return replace(spec, name=name)

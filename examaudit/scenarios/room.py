@@ -139,7 +139,7 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
             half = 0.36 * step
             top = dt - 0.82 * ph
             poly = ((cx - half, top), (cx + half, top), (cx + half, desk_bottom), (cx - half, desk_bottom))
-            poly = tuple((round(max(0.0, x), 1), round(max(0.0, y), 1)) for x, y in poly)
+            poly = tuple((round(max(0.0, float(x)), 1), round(max(0.0, float(y)), 1)) for x, y in poly)
             seats.append(SeatPlace(f"{n:02d}", r, c, float(cx), dt, ph, float(bottom), float(desk_bottom),
                                    float(half), poly))
         floor_pts.append(desk_bottom)
@@ -150,7 +150,7 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
         slope, offset = 0.0, heights[0]
     # Invigilators stand at the front left, about as far from the camera as the front row.
     mid_floor = (floor_pts[0] + floor_pts[-1]) / 2
-    spots = ((0.09 * width, mid_floor + 0.10 * height), (0.15 * width, mid_floor))
+    spots = ((0.09 * width, float(mid_floor + 0.10 * height)), (0.15 * width, float(mid_floor)))
     tallest = slope * spots[0][1] + offset
     zone_x1 = 0.22 * width
     zone_y0 = max(0.0, min(y for _, y in spots) - tallest * 1.0 - 0.03 * height)
@@ -159,7 +159,7 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
     floor = tuple(int(v) for v in rng.integers([90, 95, 100], [140, 145, 150]))
     desk = tuple(int(v) for v in rng.integers([120, 150, 170], [160, 190, 215]))
     panel = tuple(int(v * 0.7) for v in desk)
-    return RoomLayout(width, height, rows, cols, tuple(seats), tuple((round(x, 1), round(y, 1)) for x, y in zone),
+    return RoomLayout(width, height, rows, cols, tuple(seats), tuple((round(float(x), 1), round(float(y), 1)) for x, y in zone),
                       spots, wall_y=0.24 * height, aisle_x=0.23 * width, front_y=0.92 * height,
                       height_slope=float(slope), height_offset=float(offset),
                       palette=Palette(wall, floor, desk, panel))
