@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 import av
+import cv2
 import numpy as np
 
 CONTAINERS = {".mp4": "mp4", ".mkv": "matroska", ".ts": "mpegts"}
@@ -81,7 +82,9 @@ class ClipWriter:
         tick = round(pts_s * self.fps)
         if tick <= self._last_tick:
             raise ValueError(f"frame at {pts_s:.3f}s is not after the previous frame")
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(bgr), format="bgr24")
+        # OpenCV's BGR->I420 is several times faster than letting swscale convert bgr24 at 1080p.
+        i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
         frame.pts, frame.time_base = tick, 1 / self.fps
         for packet in self._stream.encode(frame):
             self._container.mux(packet)

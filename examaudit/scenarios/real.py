@@ -298,7 +298,7 @@ def _walkers_into_still(src_dir: Path, raw: list[np.ndarray], src_fps: float, fp
             y0 = size[1] - sm.shape[0]
             roi = frame[y0:y0 + sm.shape[0], dx:dx + sm.shape[1]]
             w = roi.shape[1]
-            np.copyto(roi, sm[:, :w], where=mm[:, :w, None].astype(bool))
+            cv2.copyTo(sm[:, :w], mm[:, :w], roi)
         pics.append(noise.apply(frame, i))
         present.append(bool(mask.any()))
     per_second = [int(any(present[int(s * fps):int((s + 1) * fps)])) for s in range(int(math.ceil(n / fps)))]

@@ -260,10 +260,10 @@ class RoomRenderer:
             cv2.fillPoly(m, [top, panel], 1)
             ys, xs = np.nonzero(m)
             if len(ys) == 0:
-                out.append((0, 0, np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0, 1), bool)))
+                out.append((0, 0, np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0), np.uint8)))
                 continue
             y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-            out.append((int(x0), int(y0), self.empty[y0:y1, x0:x1].copy(), (m[y0:y1, x0:x1] > 0)[:, :, None]))
+            out.append((int(x0), int(y0), self.empty[y0:y1, x0:x1].copy(), m[y0:y1, x0:x1].copy()))
         return out
 
     def render(self, seated: list[SeatedPose], standing: list[StandingPose]) -> np.ndarray:
@@ -281,7 +281,8 @@ class RoomRenderer:
                 paste_sprite(frame, seated_sprite(p.look, s.person_h), s.cx + p.dx, s.person_bottom + p.dy)
                 x0, y0, pix, mask = self._desk_cutouts[p.seat_index]
                 h, w = mask.shape[:2]
-                np.copyto(frame[y0:y0 + h, x0:x0 + w], pix, where=mask)
+                if h and w:
+                    cv2.copyTo(pix, mask, frame[y0:y0 + h, x0:x0 + w])
             else:
                 h = self.layout.standing_height(p.floor_y)
                 paste_sprite(frame, standing_sprite(p.look, h, p.stride), p.x, p.floor_y)
