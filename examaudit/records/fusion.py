@@ -54,7 +54,8 @@ def cauchy_combination(p: np.ndarray, weights: np.ndarray | None = None) -> np.n
     t = np.where(pc < 1e-15, 1 / (pc * np.pi), np.tan((0.5 - pc) * np.pi))
     with np.errstate(invalid="ignore", divide="ignore"):
         stat = np.where(wsum > 0, (ww * t).sum(1) / wsum, 0.0)
-    out = np.where(stat > 1e15, 1 / (stat * np.pi), 0.5 - np.arctan(stat) / np.pi)
+    with np.errstate(divide="ignore"):
+        out = np.where(stat > 1e15, 1 / (stat * np.pi), 0.5 - np.arctan(stat) / np.pi)
     return np.where(wsum > 0, np.clip(out, 0.0, 1.0), 1.0)
 
 

@@ -13,8 +13,8 @@ def pass_rate(rate: float, target: float, n: int, z: float) -> tuple[str, str]:
 
 
 def bunching(share: float, target: float, n: int, width: float) -> tuple[str, str]:
-    return (f"及格线附近±{width:g}分的{n}人中{share:.0%}恰好及格（平滑分布预期{target:.0%}）",
-            f"{share:.0%} of the {n} scores within {width:g} points of the pass mark sit just above it (smooth fit expects {target:.0%})")
+    return (f"及格线附近±{width:.3g}分的{n}人中{share:.0%}恰好及格（平滑分布预期{target:.0%}）",
+            f"{share:.0%} of the {n} scores within {width:.3g} points of the pass mark sit just above it (smooth fit expects {target:.0%})")
 
 
 def fast_completion(rate: float, target: float, threshold_s: float, n: int) -> tuple[str, str]:

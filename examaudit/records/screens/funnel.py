@@ -5,6 +5,11 @@ so a plain binomial funnel flags half the province. Spiegelhalter's additive ran
 adjustment estimates the between-centre variance ``tau2`` from Winsorised z-scores and widens
 the funnel by it; what is still outside is unusual *after* allowing for ordinary variation.
 
+When ``robust`` (the default) the over-dispersion ratio is estimated from the *median* z²
+(divided by 0.4549, the median of chi-squared with one degree of freedom) instead of the
+Winsorised mean: a province where a quarter of the centres misbehave would otherwise widen
+the funnel until none of them stands out.
+
 Reference: D. J. Spiegelhalter (2005), Funnel plots for comparing institutional performance,
 Statistics in Medicine 24:1185-1202; Spiegelhalter et al. (2012), JRSS A 175:1-47.
 
@@ -52,10 +57,11 @@ class ProportionFunnel:
         tau2_: additive between-unit variance on the rate scale.
     """
 
-    def __init__(self, target: float | None = None, winsor: float = 0.1, side: str = "upper"):
+    def __init__(self, target: float | None = None, winsor: float = 0.1, side: str = "upper", robust: bool = True):
         self.target = target
         self.winsor = winsor
         self.side = side
+        self.robust = robust
 
     def fit(self, events: np.ndarray, totals: np.ndarray) -> "ProportionFunnel":
         events, totals = np.asarray(events, float), np.asarray(totals, float)
@@ -68,8 +74,11 @@ class ProportionFunnel:
         k = len(z)
         self.phi_, self.tau2_ = 1.0, 0.0
         if k >= 3:
-            lo, hi = np.quantile(z, [self.winsor, 1 - self.winsor])
-            self.phi_ = float(np.mean(np.clip(z, lo, hi) ** 2))
+            if self.robust:
+                self.phi_ = float(np.median(z**2) / 0.4549)
+            else:
+                lo, hi = np.quantile(z, [self.winsor, 1 - self.winsor])
+                self.phi_ = float(np.mean(np.clip(z, lo, hi) ** 2))
             w = 1 / s2
             if k * self.phi_ > k - 1:
                 self.tau2_ = float(max(0.0, (k * self.phi_ - (k - 1)) / (w.sum() - (w**2).sum() / w.sum())))

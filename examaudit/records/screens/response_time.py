@@ -11,7 +11,7 @@ Three statistics per candidate:
 * ``l_t`` = sum of squared standardised residuals, chi-squared with (items - 1) degrees of
   freedom under the model (Sinharay 2018): large when some answers took implausibly little or
   long, e.g. a remote helper answering in bursts;
-* **rapid-correct** ``T`` = sum over items of (-z_ij)(x_ij - P_ij), standardised: speed and
+* **rapid-correct** ``T`` = sum over items of (-z_ij)(x_ij - P_ij) / sqrt(sum P_ij Q_ij): speed and
   accuracy are conditionally independent under the hierarchical model, so a candidate who is
   *faster than usual exactly where they are right beyond their ability* stands out, which is
   the signature of item preknowledge (cf. Sinharay & Johnson 2020; Boughton et al. 2017);
@@ -85,7 +85,9 @@ def rapid_correct(z: np.ndarray, x: np.ndarray, p: np.ndarray, m: np.ndarray) ->
     ok = m & ~np.isnan(x)
     resid = np.where(ok, x - p, 0)
     num = (-z * resid).sum(1)
-    den = np.sqrt(np.maximum((z * z * p * (1 - p) * ok).sum(1), 1e-9))
+    # null variance uses E[z^2] = 1 rather than the observed z^2: a candidate's own extreme
+    # speed-ups would otherwise inflate the denominator exactly when the signal is there
+    den = np.sqrt(np.maximum((p * (1 - p) * ok).sum(1), 1e-9))
     t = num / den
     return t, stats.norm.sf(t)
 

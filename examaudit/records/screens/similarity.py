@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
+from scipy.special import ndtr, pdtrc
 from scipy.sparse.csgraph import connected_components
 
 #: pair p-values below this are kept for the BH step; everything else cannot be flagged anyway
@@ -121,16 +122,19 @@ class AnswerSimilarity:
             wrong = ans & (x[members] == 0)
             rows = np.repeat(np.arange(g), j)
             cols = (np.arange(j)[None, :] * k + np.where(ans, rg, 0)).ravel()
-            onehot = sparse.csr_matrix((ans.ravel().astype(np.float64), (rows, cols)), shape=(g, j * k))
-            onewrong = sparse.csr_matrix((wrong.ravel().astype(np.float64), (rows, cols)), shape=(g, j * k))
-            matches = (onehot @ onehot.T).toarray()
-            same_wrong = (onewrong @ onewrong.T).toarray()
+            onehot = np.zeros((g, j * k), dtype=np.float32)
+            onehot[rows, cols] = ans.ravel()
+            matches = (onehot @ onehot.T).astype(np.float64)
+            onehot[rows, cols] = wrong.ravel()
+            same_wrong = np.rint(onehot @ onehot.T).astype(np.float64)
+            matches = np.rint(matches)
             e_wrong = (qg * s) @ qg.T
             e_all = pg @ pg.T + e_wrong
             sum_sq = (pg**2) @ (pg**2).T + 2 * (pg * qg * s) @ (pg * qg).T + (qg**2 * s**2) @ (qg**2).T
             sd = np.sqrt(np.maximum(e_all - sum_sq, 1e-9))
-            p_all = stats.norm.sf((matches - e_all - 0.5) / sd)
-            p_wrong = stats.poisson.sf(same_wrong - 1, np.maximum(e_wrong, 1e-12))
+            p_all = ndtr(-(matches - e_all - 0.5) / sd)
+            # P(X >= observed) for Poisson(e_wrong); pdtrc(k, m) is P(X > k)
+            p_wrong = np.where(same_wrong > 0, pdtrc(np.maximum(same_wrong - 1, 0), np.maximum(e_wrong, 1e-12)), 1.0)
             pp = np.minimum(1.0, 2 * np.minimum(p_all, p_wrong))
             np.fill_diagonal(pp, 1.0)
             best = pp.argmin(1)
