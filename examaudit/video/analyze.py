@@ -37,6 +37,7 @@ from ..outputs import write_csv
 from .bitstream import PacketTimeline, read_packets, timeline_breaks
 from .evidence import EvidenceImage, encode_jpeg, frames_at
 from .ingest import Recording, ingest
+from .people_rules import PeopleThresholds
 from .sampler import Sample, SamplingStats, iter_samples
 
 
@@ -69,6 +70,9 @@ class CameraContext:
     camera_id: str | None = None
     camera: Camera | None = None
     config: ExamPointConfig | None = None
+    #: (width, height) of the footage's own pictures, which config pixel coordinates refer to;
+    #: set by :func:`analyze_recording` from the probe.
+    frame_size: tuple[int, int] | None = None
 
     @classmethod
     def from_config(cls, cfg: ExamPointConfig, camera_id: str) -> "CameraContext":
@@ -100,14 +104,18 @@ class AnalyzeParams:
             a person must stay minutes to matter, and boundaries land within 10 s.
         max_width: analyse pictures downscaled to this width (evidence stays full size).
         people: run the person detector.
+        people_thresholds: when people in the picture become findings (see :class:`PeopleThresholds`).
     """
 
     every_s: float = 5.0
     max_width: int | None = 1280
     people: bool = True
+    people_thresholds: PeopleThresholds = field(default_factory=PeopleThresholds)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"every_s": self.every_s, "max_width": self.max_width, "people": self.people}
+        out = {"every_s": self.every_s, "max_width": self.max_width, "people": self.people}
+        out["people_thresholds"] = self.people_thresholds.as_dict()
+        return out
 
 
 @dataclass
@@ -124,6 +132,8 @@ class RecordingAnalysis:
     context: CameraContext
     started_at: datetime
     finished_at: datetime
+    #: tables the checks hand to :func:`write_analysis` (``seats.csv`` rows, proposed seats, stats).
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def document(self, command: str) -> FindingsDocument:
         rec = self.recording
@@ -138,6 +148,7 @@ class RecordingAnalysis:
                     "sampling": self.sampling.as_dict(),
                     "packets": len(self.timeline),
                     "gop_s": self.timeline.gop_s,
+                    "people": self.outputs.get("people_stats"),
                     "demux_errors": [{"t_s": t, "error": e} for t, e in self.timeline.errors],
                 },
             ),
@@ -225,7 +236,7 @@ def default_checks(params: AnalyzeParams, ctx: CameraContext) -> list[SampleChec
     if params.people:
         from .headcount import HeadcountCheck
 
-        checks.append(HeadcountCheck(ctx))
+        checks.append(HeadcountCheck(ctx, thresholds=params.people_thresholds))
     return checks
 
 
@@ -246,6 +257,8 @@ def analyze_recording(
     params = params or AnalyzeParams()
     ctx = context or CameraContext()
     rec = ingest(path)
+    if ctx.frame_size is None:
+        ctx.frame_size = (rec.video.width, rec.video.height)
     if rec.reader == "pyav":
         tl = read_packets(rec.path)
     else:
@@ -278,7 +291,10 @@ def analyze_recording(
     findings, images = _finalise(drafts, rec, ctx, wall0, params)
     if progress:
         progress(1.0)
-    return RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc())
+    result = RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc())
+    for check in checks:
+        result.outputs.update(getattr(check, "outputs", dict)())
+    return result
 
 
 def _finalise(
@@ -342,6 +358,10 @@ def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> No
         (frames_dir / pic.name).write_bytes(pic.data)
     write_findings(result.document(command), out_dir / "findings.json")
     write_csv(out_dir / "samples.csv", result.rows)
+    if result.outputs.get("seats"):
+        write_csv(out_dir / "seats.csv", result.outputs["seats"], columns=list(SEATS_COLUMNS))
+    if result.outputs.get("proposed_seats"):
+        write_proposed_seats(result.outputs["proposed_seats"], result.context, out_dir / "proposed_seats.yaml")
     probe = result.recording.to_dict()
     probe["timeline"] = {
         "packets": len(result.timeline),
@@ -351,3 +371,18 @@ def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> No
         "truncated": result.timeline.truncated,
     }
     (out_dir / "recording.json").write_text(json.dumps(probe, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+SEATS_COLUMNS = ("seat", "candidate_id", "first_seen_s", "last_seen_s", "minutes_present", "first_seen_wall", "last_seen_wall")
+
+
+def write_proposed_seats(seats: list[dict[str, Any]], ctx: CameraContext, path: Path) -> None:
+    """Write a seat map proposed from the footage, for an auditor to check and paste into the config."""
+    import yaml
+
+    doc = {
+        "camera": ctx.camera_id,
+        "note": "proposed from where people sat in this footage; check every polygon before use",
+        "seats": [{"seat": s["seat"], "polygon": s["polygon"], "support": s.get("support")} for s in seats],
+    }
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")

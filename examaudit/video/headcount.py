@@ -1,42 +1,303 @@
-"""Headcount: how many people each sample shows, from the person detector.
+"""Who is in the exam room: people per sample, seats, headcount and the people findings.
 
-This is the foundation's people check; seats, tracking and the people findings build on the
-``persons`` column and the boxes kept here.
+:class:`HeadcountCheck` is a :class:`~examaudit.video.analyze.SampleCheck`. While samples
+stream past it only detects people and keeps a few small arrays per sample (boxes, 24x24
+seat patches, a grey thumbnail); everything that needs the whole recording (seat
+references, smoothing, tracking, findings) happens in ``finish``, after the integrity
+check has marked which samples can be trusted.
+
+Columns it adds to ``samples.csv``:
+
+``detections`` (detector boxes), ``detection_reused`` (1: the picture had not changed, the
+last detections were reused), ``persons`` (people visible: seated + standing + invigilators),
+``seated`` (occupied seats), ``standing`` (people on their feet outside the invigilator
+zone), ``invigilators`` (people in the invigilator zone), ``tracks`` (distinct people seen
+so far) and ``seat_<number>`` (0/1 per seat).
+
+Example:
+    >>> from examaudit.video.analyze import CameraContext
+    >>> check = HeadcountCheck(CameraContext())      # the detector is created on first use
+    >>> check.name
+    'headcount'
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import cv2
+import numpy as np
+
 from .analyze import CameraContext, Draft
+from .people_findings import (
+    PeopleTimeline,
+    extra_person_drafts,
+    invigilator_drafts,
+    lingering_drafts,
+    schedule_span,
+    seat_drafts,
+)
+from .people_motion import backgrounds, motion_thumbnail, seat_height_model, standing_blobs
+from .people_rules import PeopleThresholds
 from .sampler import Sample
+from .seats import SeatMap, assign_seated, fuse_evidence, point_in_polygon, propose_seat_map, seat_patches, smooth_occupancy
+from .tracking import BoxTracker
+
+#: Width of the thumbnail the "did anything change?" test compares.
+CHANGE_WIDTH = 96
+CHANGE_BLOCK = 8
+
+
+def change_thumbnail(gray: np.ndarray) -> np.ndarray:
+    h, w = gray.shape[:2]
+    return cv2.resize(gray, (CHANGE_WIDTH, max(CHANGE_BLOCK, int(round(h * CHANGE_WIDTH / w)))), interpolation=cv2.INTER_AREA)
+
+
+def largest_block_change(a: np.ndarray, b: np.ndarray, block: int = CHANGE_BLOCK) -> float:
+    """The largest mean grey-level change of any ``block x block`` tile between two thumbnails."""
+    if a.shape != b.shape:
+        return float("inf")
+    d = cv2.absdiff(a, b).astype(np.float32)
+    h, w = (d.shape[0] // block) * block, (d.shape[1] // block) * block
+    tiles = d[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    return float(tiles.max()) if tiles.size else 0.0
 
 
 class HeadcountCheck:
-    """Counts detected people per sample into the ``persons`` column.
+    """People, seats and headcount per sample, and the people findings.
 
     Parameters:
-        context: the camera the footage comes from.
-        detector: anything with ``detect(image_bgr) -> Detections``; defaults to the bundled
-            SSDLite model, created lazily so the check can be pickled to worker processes.
+        context: the camera the footage comes from (seats, invigilator zone, schedule).
+        detector: anything with ``detect(image_bgr) -> Detections``; by default built from
+            ``thresholds.detector`` on first use, so the check pickles to worker processes.
+        thresholds: the rules that turn what is seen into findings.
+
+    Attributes:
+        stats: samples detected and samples whose detections were reused.
+        seat_rows: rows of ``seats.csv`` after ``finish``.
+        proposed_seats: a seat map proposed from where people sat, when the config has none.
+        timeline: the :class:`PeopleTimeline` behind the findings, after ``finish``.
     """
 
     name = "headcount"
 
-    def __init__(self, context: CameraContext, detector: Any | None = None):
+    def __init__(self, context: CameraContext, detector: Any | None = None, thresholds: PeopleThresholds | None = None):
         self.context = context
         self.detector = detector
+        self.thresholds = thresholds or PeopleThresholds()
+        self.stats = {"detected": 0, "reused": 0}
+        self.seat_rows: list[dict[str, Any]] = []
+        self.proposed_seats: list[dict[str, Any]] = []
+        self.timeline: PeopleTimeline | None = None
+        self._seats: SeatMap | None = None
+        self._scale = 1.0
+        self._zone: np.ndarray | None = None
+        self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # thumb, boxes, conf
+        self._t: list[float] = []
+        self._boxes: list[np.ndarray] = []
+        self._seat_of: list[np.ndarray] = []
+        self._conf: list[np.ndarray] = []
+        self._patches: list[np.ndarray] = []
+        self._thumbs: list[np.ndarray] = []
+        self._size: tuple[int, int] = (0, 0)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_last"] = None
+        return state
 
     def _detector(self):
         if self.detector is None:
-            from .detector import OnnxPersonDetector
+            from .detector import load_detector
 
-            self.detector = OnnxPersonDetector()
+            self.detector = load_detector(self.thresholds.detector)
         return self.detector
 
-    def observe(self, sample: Sample, row: dict[str, Any]) -> None:
-        dets = self._detector().detect(sample.image)
-        row["persons"] = len(dets)
+    def _setup(self, image: np.ndarray) -> None:
+        h, w = image.shape[:2]
+        self._size = (w, h)
+        frame = getattr(self.context, "frame_size", None)
+        self._scale = (w / frame[0]) if frame and frame[0] else 1.0
+        cam = self.context.camera
+        self._seats = SeatMap.from_camera(cam, self._scale) if cam is not None else SeatMap((), (), ())
+        zone = getattr(cam, "invigilator_zone", None) if cam is not None else None
+        self._zone = None if zone is None else np.asarray(zone, np.float64) * self._scale
 
+    # ------------------------------------------------------------------ streaming
+    def observe(self, sample: Sample, row: dict[str, Any]) -> None:
+        image = sample.image
+        if self._seats is None:
+            self._setup(image)
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        thumb = change_thumbnail(gray)
+        reused = self._last is not None and largest_block_change(thumb, self._last[0]) <= self.thresholds.reuse_diff
+        if reused:
+            boxes, conf = self._last[1], self._last[2]
+            self.stats["reused"] += 1
+        else:
+            dets = self._detector().detect(image)
+            boxes, conf = dets.xyxy.astype(np.float32), dets.confidence.astype(np.float32)
+            self._last = (thumb, boxes, conf)
+            self.stats["detected"] += 1
+        seats = self._seats
+        self._t.append(float(sample.t_s))
+        self._boxes.append(boxes)
+        self._conf.append(conf)
+        self._seat_of.append(assign_seated(boxes, seats, self.thresholds.standing_ratio))
+        self._patches.append(seat_patches(gray, seats))
+        if self.thresholds.motion:
+            self._thumbs.append(motion_thumbnail(gray))
+        row["detections"] = int(len(boxes))
+        row["detection_reused"] = bool(reused)
+
+    # ------------------------------------------------------------------ whole recording
     def finish(self, rows: list[dict[str, Any]]) -> list[Draft]:
-        return []
+        th = self.thresholds
+        T = len(self._t)
+        if T == 0 or len(rows) != T:
+            return []
+        seats = self._seats or SeatMap((), (), ())
+        S = len(seats)
+        t = np.asarray(self._t)
+        valid = np.array([r.get("trusted", True) is not False for r in rows], bool)
+
+        box_conf = np.zeros((T, S))
+        for i in range(T):
+            for b, j in enumerate(self._seat_of[i]):
+                if j >= 0:
+                    box_conf[i, j] = self._conf[i][b]
+        patches = np.stack(self._patches) if S else np.zeros((T, 0, 1, 1), np.uint8)
+        ev = fuse_evidence(box_conf, patches, valid) if S else None
+        occupied = np.zeros((T, S), bool)
+        for j in range(S):
+            occupied[:, j] = smooth_occupancy(ev.score[:, j], t, valid, fill_s=th.seat_fill_s,
+                                              min_present_s=th.seat_min_present_s)
+
+        blobs = self._standing_blobs(t, valid)
+        cam = self.context.camera
+        allowed = int(getattr(cam, "invigilators_allowed", 1) if cam is not None else 1)
+        sb = seats.boxes
+        tracker = BoxTracker()
+        rostered_known = bool(seats.rostered.any())
+        excess = np.zeros(T, np.int64)
+        zone_present = np.zeros(T, bool)
+        beside = np.zeros((T, S), bool)
+        all_boxes, all_kinds, all_ids = [], [], []
+        for i in range(T):
+            boxes, seat_of = self._boxes[i].astype(np.float64), self._seat_of[i]
+            kept, kinds = [], []
+            for b, j in zip(boxes, seat_of):
+                if j >= 0:
+                    kept.append(b), kinds.append("seated")
+                elif not self._inside_any_seat(b):
+                    kept.append(b), kinds.append(self._role(b))
+            for b in blobs[i]:
+                if not _covered(b, boxes):
+                    kept.append(b), kinds.append(self._role(b, blob=True))
+            kb = np.asarray(kept, np.float64).reshape(-1, 4)
+            ids = tracker.update(float(t[i]), kb)
+            n_zone_det = sum(1 for k, b in zip(kinds, kept) if k == "invigilator" and not _is_blob(b, blobs[i]))
+            zone_present[i] = "invigilator" in kinds
+            n_zone = max(n_zone_det, int(zone_present[i]))
+            standing = [b for k, b in zip(kinds, kept) if k == "standing"]
+            unrostered = int((occupied[i] & ~seats.rostered).sum()) if rostered_known else 0
+            excess[i] = max(0, len(standing) + n_zone - allowed) + unrostered
+            for b in standing:
+                j = self._beside_seat(b, sb, occupied[i])
+                if j >= 0:
+                    beside[i, j] = True
+            row = rows[i]
+            row["persons"] = int(occupied[i].sum()) + len(standing) + n_zone
+            row["seated"] = int(occupied[i].sum())
+            row["standing"] = len(standing)
+            row["invigilators"] = n_zone
+            row["tracks"] = tracker.distinct()
+            for j, num in enumerate(seats.numbers):
+                row[f"seat_{num}"] = int(occupied[i, j])
+            all_boxes.append(kb), all_kinds.append(kinds), all_ids.append(ids)
+
+        tl = PeopleTimeline(t, valid, occupied, excess, zone_present, beside, all_boxes, all_kinds, all_ids,
+                            [r.get("wall_time") for r in rows])
+        self.timeline = tl
+        from .seats import seat_table
+
+        self.seat_rows = seat_table(rows, seats)
+        if S == 0:
+            scale = self._scale or 1.0
+            stable = [self._boxes[i][self._conf[i] >= 0.3] for i in range(T) if valid[i]]
+            self.proposed_seats = propose_seat_map(stable, scale=scale)
+
+        drafts: list[Draft] = []
+        if S:
+            span = None
+            if self.context.config is not None and self.context.room is not None:
+                span = schedule_span(self.context.wall_start(), self.context.config.sessions_for_room(self.context.room))
+            drafts += seat_drafts(tl, seats, th, span)
+            drafts += lingering_drafts(tl, seats, th)
+        drafts += extra_person_drafts(tl, seats, th, allowed)
+        zone = None if self._zone is None else self._zone.tolist()
+        drafts += invigilator_drafts(tl, seats, th, zone, allowed)
+        for d in drafts:
+            d.details.setdefault("detection", {"detected": self.stats["detected"], "reused": self.stats["reused"]})
+        return drafts
+
+    # ------------------------------------------------------------------ helpers
+    def _standing_blobs(self, t: np.ndarray, valid: np.ndarray) -> list[np.ndarray]:
+        T = len(t)
+        if not self.thresholds.motion or len(self._thumbs) != T or T < 5:
+            return [np.zeros((0, 4))] * T
+        thumbs = np.stack(self._thumbs)
+        k = self._size[0] / thumbs.shape[2] if thumbs.shape[2] else 1.0
+        idx, bgs = backgrounds(thumbs, t, valid, self.thresholds.background_window_s)
+        model = seat_height_model(self._seats.boxes / k if self._seats is not None else np.zeros((0, 4)), thumbs.shape[1])
+        least = lambda y: self.thresholds.standing_ratio * model(y)  # noqa: E731
+        out = []
+        for i in range(T):
+            out.append(standing_blobs(thumbs[i], bgs[idx[i]], least) * k if valid[i] else np.zeros((0, 4)))
+        return out
+
+    def _inside_any_seat(self, b: np.ndarray) -> bool:
+        """A short box whose bottom is in a seat: a second box on a seated person, not someone else."""
+        seats = self._seats
+        bx, by, bh = (b[0] + b[2]) / 2, b[3], b[3] - b[1]
+        for j, poly in enumerate(seats.polygons):
+            sh = seats.boxes[j, 3] - seats.boxes[j, 1]
+            if bh <= self.thresholds.standing_ratio * sh and point_in_polygon(poly, bx, by):
+                return True
+        return False
+
+    def _role(self, b: np.ndarray, blob: bool = False) -> str:
+        if self._zone is not None and point_in_polygon(self._zone, (b[0] + b[2]) / 2, b[3], 0.02 * self._size[1]):
+            return "invigilator"
+        return "standing"
+
+    def _beside_seat(self, b: np.ndarray, sb: np.ndarray, occupied: np.ndarray) -> int:
+        """The occupied seat whose front edge this person's feet are next to, or -1."""
+        if len(sb) == 0:
+            return -1
+        fx, fy = (b[0] + b[2]) / 2, b[3]
+        sw = np.maximum(sb[:, 2] - sb[:, 0], 1.0)
+        dx = np.maximum.reduce([sb[:, 0] - fx, fx - sb[:, 2], np.zeros(len(sb))]) / sw
+        dy = np.abs(fy - sb[:, 3]) / sw
+        d = np.hypot(dx, 2 * dy)
+        d[~occupied] = np.inf
+        j = int(np.argmin(d))
+        return j if d[j] <= self.thresholds.lingering_radius else -1
+
+    def outputs(self) -> dict[str, Any]:
+        """Tables for :func:`~examaudit.video.analyze.write_analysis`: ``seats.csv`` rows, proposed seats, stats."""
+        return {"seats": self.seat_rows, "proposed_seats": self.proposed_seats, "people_stats": dict(self.stats)}
+
+
+def _covered(blob: np.ndarray, boxes: np.ndarray) -> bool:
+    """Whether a detector box already holds most of this blob."""
+    if len(boxes) == 0:
+        return False
+    ix = np.clip(np.minimum(blob[2], boxes[:, 2]) - np.maximum(blob[0], boxes[:, 0]), 0, None)
+    iy = np.clip(np.minimum(blob[3], boxes[:, 3]) - np.maximum(blob[1], boxes[:, 1]), 0, None)
+    area = max((blob[2] - blob[0]) * (blob[3] - blob[1]), 1e-9)
+    return bool((ix * iy / area).max() > 0.3)
+
+
+def _is_blob(b: np.ndarray, blobs: np.ndarray) -> bool:
+    return bool(len(blobs)) and bool(np.any(np.all(np.isclose(blobs, b), axis=1)))

@@ -1,0 +1,52 @@
+"""The thresholds of the people check, in the auditor's units (seconds, seat sizes).
+
+They go into the run metadata with the other analysis parameters, so a finding can always
+be traced back to the rule that raised it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass
+class PeopleThresholds:
+    """When people in the picture become a finding.
+
+    Attributes:
+        detector: options for :func:`examaudit.video.detector.load_detector` (``None``: bundled model).
+        reuse_diff: grey levels; when no 8x8-pixel block of a 96-pixel-wide thumbnail changed more
+            than this since the last detected sample, its detections are reused.
+        standing_ratio: a box taller than this many seat heights is someone standing, not seated.
+        seat_fill_s: empty stretches of a seat up to this long between occupied ones are filled
+            (bending down, a missed detection).
+        seat_min_present_s: occupied stretches shorter than this are dropped (someone walking past).
+        absent_min_s: a rostered seat empty this long mid-session is an ``absent_candidate``.
+        late_left_min_s: arriving this much after the others (or the schedule), or leaving this much
+            before, is ``candidate_left``.
+        extra_min_s: more people than seated candidates plus allowed invigilators for this long is
+            ``extra_person``.
+        lingering_min_s: someone standing beside an occupied seat this long is ``person_lingering``.
+        lingering_radius: how far from a seat's front edge counts as beside it, in seat widths.
+        invigilator_absent_min_s: nobody in the invigilator zone this long is ``invigilator_absent``.
+        motion: also find standing people as foreground blobs (for those the detector misses).
+        background_window_s: the window of the background model for ``motion``.
+    """
+
+    detector: dict[str, Any] | None = None
+    reuse_diff: float = 3.0
+    standing_ratio: float = 1.6
+    seat_fill_s: float = 10.0
+    seat_min_present_s: float = 4.0
+    absent_min_s: float = 300.0
+    late_left_min_s: float = 10.0
+    extra_min_s: float = 10.0
+    lingering_min_s: float = 10.0
+    lingering_radius: float = 0.6
+    invigilator_absent_min_s: float = 180.0
+    motion: bool = True
+    background_window_s: float = 900.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,241 @@
+"""People findings, tracking and the headcount check on synthetic boxes and arrays."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from examaudit.findings import FindingKind
+from examaudit.video.analyze import CameraContext
+from examaudit.video.detector import Detections
+from examaudit.video.headcount import HeadcountCheck, largest_block_change
+from examaudit.video.people_findings import (
+    PeopleTimeline,
+    extra_person_drafts,
+    headcount_mismatch_drafts,
+    invigilator_drafts,
+    lingering_drafts,
+    seat_drafts,
+    sustained,
+)
+from examaudit.video.people_rules import PeopleThresholds
+from examaudit.video.sampler import Sample
+from examaudit.video.seats import SeatMap
+from examaudit.video.tracking import BoxTracker
+from tests.test_seats import grid_camera
+
+ZONE = [[0, 0], [40, 0], [40, 300], [0, 300]]
+
+
+def timeline(T: int = 60, S: int = 6, dt: float = 2.0) -> PeopleTimeline:
+    return PeopleTimeline(
+        t_s=np.arange(T) * dt,
+        valid=np.ones(T, bool),
+        occupied=np.ones((T, S), bool),
+        excess=np.zeros(T, np.int64),
+        zone_present=np.ones(T, bool),
+        beside=np.zeros((T, S), bool),
+        boxes=[np.zeros((0, 4))] * T,
+        kinds=[[] for _ in range(T)],
+        track_ids=[np.zeros(0, int)] * T,
+    )
+
+
+@pytest.fixture
+def seats() -> SeatMap:
+    return SeatMap.from_camera(grid_camera())
+
+
+TH = PeopleThresholds(absent_min_s=30, late_left_min_s=10, extra_min_s=10, lingering_min_s=10, invigilator_absent_min_s=40)
+
+
+def kinds(drafts) -> list[str]:
+    return [d.kind.value for d in drafts]
+
+
+def test_normal_timeline_gives_no_findings(seats):
+    tl = timeline()
+    assert seat_drafts(tl, seats, TH) == []
+    assert extra_person_drafts(tl, seats, TH, 1) == []
+    assert lingering_drafts(tl, seats, TH) == []
+    assert invigilator_drafts(tl, seats, TH, ZONE, 1) == []
+
+
+def test_a_seat_never_occupied_is_an_absent_candidate_with_its_candidate_id(seats):
+    tl = timeline()
+    tl.occupied[:, 4] = False
+    drafts = seat_drafts(tl, seats, TH)
+    assert kinds(drafts) == ["absent_candidate"]
+    d = drafts[0]
+    assert d.candidate_id == "C005" and d.details["seat"] == "05" and d.details["never_seen"]
+    assert d.frames and d.overlay["polygons"] and d.overlay["polygon_labels"] == ["座位 05"]
+    assert "C005" in d.reason_zh and "never occupied" in d.reason_en
+
+
+def test_a_long_empty_stretch_mid_session_is_an_absence_a_short_one_is_not(seats):
+    tl = timeline()
+    tl.occupied[10:30, 1] = False  # 40 s away, threshold 30 s
+    tl.occupied[40:44, 2] = False  # 8 s
+    drafts = seat_drafts(tl, seats, TH)
+    assert kinds(drafts) == ["absent_candidate"]
+    assert drafts[0].details["seat"] == "02" and drafts[0].start_s == 20.0 and drafts[0].end_s == 60.0
+
+
+def test_late_arrival_and_early_departure_are_candidate_left(seats):
+    tl = timeline()
+    tl.occupied[:10, 0] = False  # arrives 20 s after the others
+    tl.occupied[45:, 3] = False  # leaves 30 s before the others
+    drafts = sorted(seat_drafts(tl, seats, TH), key=lambda d: d.details["seat"])
+    assert kinds(drafts) == ["candidate_left", "candidate_left"]
+    assert drafts[0].details["mode"] == "arrived_late" and drafts[0].details["late_s"] == 20.0
+    assert drafts[1].details["mode"] == "left_early" and drafts[1].start_s == 90.0
+
+
+def test_the_schedule_sets_the_reference_when_wall_clock_is_known(seats):
+    tl = timeline()
+    # Everybody sits down at 20 s; the schedule says the exam began at 10 s.
+    tl.occupied[:10] = False
+    assert seat_drafts(tl, seats, TH) == []  # nobody is late against the others
+    late = seat_drafts(tl, seats, TH, schedule=(0.0, 120.0))
+    assert len(late) == 6 and {d.details["mode"] for d in late} == {"arrived_late"}
+
+
+def test_extra_person_sustained_is_reported_brief_is_not(seats):
+    tl = timeline()
+    tl.excess[5:8] = 1  # 6 s: someone walking through
+    assert extra_person_drafts(tl, seats, TH, 1) == []
+    tl.excess[20:35] = 1  # 30 s
+    tl.excess[27] = 0  # one missed sample does not split it
+    drafts = extra_person_drafts(tl, seats, TH, 1)
+    assert kinds(drafts) == ["extra_person"]
+    assert drafts[0].start_s == 40.0 and drafts[0].end_s == 70.0 and drafts[0].details["max_extra"] == 1
+
+
+def test_lingering_beside_a_seat_names_the_seat_and_one_seat_only(seats):
+    tl = timeline()
+    tl.beside[10:20, 2] = True
+    tl.beside[12:15, 1] = True  # the same person, nearer the neighbour for a few samples
+    tl.beside[[13, 14], 2] = False
+    drafts = lingering_drafts(tl, seats, TH)
+    assert kinds(drafts) == ["person_lingering"]
+    assert drafts[0].details["seat"] == "03" and drafts[0].candidate_id == "C003"
+    tl2 = timeline()
+    tl2.beside[10:13, 2] = True  # 6 s: walking past
+    assert lingering_drafts(tl2, seats, TH) == []
+
+
+def test_invigilator_absent_only_with_a_zone_and_an_invigilator_due(seats):
+    tl = timeline()
+    tl.zone_present[10:40] = False  # 60 s
+    drafts = invigilator_drafts(tl, seats, TH, ZONE, 1)
+    assert kinds(drafts) == ["invigilator_absent"] and drafts[0].details["duration_s"] == 60.0
+    assert drafts[0].overlay["polygon_labels"] == ["监考区 / invigilator zone"]
+    assert invigilator_drafts(tl, seats, TH, None, 1) == []
+    assert invigilator_drafts(tl, seats, TH, ZONE, 0) == []
+
+
+def test_untrusted_samples_are_left_out_and_the_finding_says_so(seats):
+    tl = timeline()
+    tl.valid[20:40] = False
+    tl.excess[20:40] = 1  # only while the picture cannot be trusted
+    tl.occupied[20:40, 0] = False
+    assert extra_person_drafts(tl, seats, TH, 1) == []
+    assert seat_drafts(tl, seats, TH) == []
+    tl.excess[10:20] = 1  # 20 s of trusted evidence just before
+    tl.excess[40:45] = 1
+    drafts = extra_person_drafts(tl, seats, TH, 1)
+    assert len(drafts) == 1 and drafts[0].details["untrusted_samples_excluded"] == 20
+    assert "could not be trusted" in drafts[0].reason_en and "不可信" in drafts[0].reason_zh
+
+
+def test_sustained_bridges_one_missed_sample_and_needs_the_minimum():
+    t = np.arange(20) * 2.0
+    flag = np.zeros(20, bool)
+    flag[2:6] = flag[7:9] = True
+    assert sustained(flag, t, np.ones(20, bool), 10, 2.0) == [(2, 9)]
+    assert sustained(flag, t, np.ones(20, bool), 16, 2.0) == []
+
+
+def test_headcount_mismatch_compares_records_with_the_seated_count():
+    rows = [{"t_s": float(t), "seated": 20 if t < 300 else 25, "trusted": True} for t in range(0, 600, 5)]
+    rows += [{"t_s": 600.0 + t, "seated": 30, "trusted": False} for t in range(0, 100, 5)]
+    drafts = headcount_mismatch_drafts({"S1": 28, "S2": 25}, rows, {"S1": (0, 700), "S2": (0, 600)})
+    assert kinds(drafts) == ["headcount_mismatch"]
+    d = drafts[0]
+    assert d.details["session"] == "S1" and d.details["seen"] == 25 and d.details["untrusted_samples_excluded"] == 20
+
+
+def test_tracker_keeps_identities_when_boxes_come_in_another_order():
+    tr = BoxTracker()
+    a, b = [10, 10, 50, 100], [200, 10, 240, 100]
+    assert tr.update(0, np.array([a, b], float)).tolist() == [1, 2]
+    assert tr.update(2, np.array([[205, 12, 245, 102], [12, 10, 52, 100]], float)).tolist() == [2, 1]
+    assert tr.update(4, np.array([[400, 10, 440, 100]], float)).tolist() == [3]  # too far to be anyone
+    assert tr.update(30, np.array([a], float)).tolist() == [4]  # track 1 closed after 12 s unseen
+    assert tr.distinct() == 2
+
+
+class CountingDetector:
+    """Boxes people wherever the picture is dark; counts its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        gray = image.mean(axis=2)
+        ys, xs = np.nonzero(gray < 60)
+        if len(xs) == 0:
+            return Detections.empty()
+        return Detections(np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], float), [0.9], [1])
+
+
+def picture(person: bool, noise: int = 0, seed: int = 0) -> np.ndarray:
+    img = np.full((300, 400, 3), 150, np.uint8)
+    if person:
+        img[60:118, 62:118] = 20  # seated in seat 01 (bottom near its desk line at y=110)
+    if noise:
+        img = np.clip(img.astype(int) + np.random.default_rng(seed).integers(-noise, noise + 1, img.shape), 0, 255).astype(np.uint8)
+    return img
+
+
+def test_check_reuses_detections_when_nothing_changed_and_pickles():
+    det = CountingDetector()
+    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
+    check = HeadcountCheck(ctx, detector=det, thresholds=PeopleThresholds(motion=False))
+    rows = []
+    for i in range(12):
+        row = {"t_s": 2.0 * i}
+        check.observe(Sample(i, 2.0 * i, None, True, picture(i < 8, noise=2, seed=i)), row)
+        rows.append(row)
+    assert det.calls == 2 and check.stats == {"detected": 2, "reused": 10}
+    assert [r["detection_reused"] for r in rows[:3]] == [False, True, True]
+    check.finish(rows)
+    assert [r["seat_01"] for r in rows] == [1] * 8 + [0] * 4
+    assert rows[0]["seated"] == 1 and rows[0]["persons"] == 1 and rows[-1]["tracks"] == 1
+    clone = pickle.loads(pickle.dumps(HeadcountCheck(ctx)))
+    assert clone.detector is None and clone.name == "headcount"
+
+
+def test_block_change_sees_a_small_local_change():
+    a = np.full((54, 96), 100, np.uint8)
+    b = a.copy()
+    b[8:16, 40:48] = 140
+    assert largest_block_change(a, a) == 0.0
+    assert largest_block_change(a, b) == pytest.approx(40.0)
+
+
+def test_check_reports_an_absent_candidate_end_to_end_on_arrays():
+    ctx = CameraContext(camera=grid_camera(1, 2), frame_size=(400, 300))
+    check = HeadcountCheck(ctx, detector=CountingDetector(), thresholds=PeopleThresholds(motion=False))
+    rows = []
+    for i in range(20):
+        row = {"t_s": 2.0 * i, "trusted": True}
+        check.observe(Sample(i, 2.0 * i, None, True, picture(True, noise=2, seed=i)), row)
+        rows.append(row)
+    drafts = check.finish(rows)
+    absent = [d for d in drafts if d.kind is FindingKind.absent_candidate]
+    assert [d.candidate_id for d in absent] == ["C002"]
+    assert check.seat_rows[1]["first_seen_s"] is None and check.seat_rows[0]["first_seen_s"] == 0.0
