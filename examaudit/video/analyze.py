@@ -105,15 +105,20 @@ class AnalyzeParams:
         max_width: analyse pictures downscaled to this width (evidence stays full size).
         people: run the person detector.
         people_thresholds: when people in the picture become findings (see :class:`PeopleThresholds`).
+        integrity: run the tamper checks (black, covered, defocused, moved, frozen, loops, splices).
+        osd: read the burned-in clock (OCR of small crops) and check it against the timeline.
     """
 
     every_s: float = 5.0
     max_width: int | None = 1280
     people: bool = True
     people_thresholds: PeopleThresholds = field(default_factory=PeopleThresholds)
+    integrity: bool = True
+    osd: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"every_s": self.every_s, "max_width": self.max_width, "people": self.people}
+        out = {"every_s": self.every_s, "max_width": self.max_width, "people": self.people,
+                "integrity": self.integrity, "osd": self.osd}
         out["people_thresholds"] = self.people_thresholds.as_dict()
         return out
 
@@ -132,6 +137,8 @@ class RecordingAnalysis:
     context: CameraContext
     started_at: datetime
     finished_at: datetime
+    #: per-session coverage (see :mod:`.coverage`), when the schedule and wall clock are known.
+    coverage: list[dict[str, Any]] | None = None
     #: tables the checks hand to :func:`write_analysis` (``seats.csv`` rows, proposed seats, stats).
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -231,8 +238,20 @@ def damage_drafts(tl: PacketTimeline, stats: SamplingStats, declared_s: float | 
 
 
 def default_checks(params: AnalyzeParams, ctx: CameraContext) -> list[SampleCheck]:
-    """The checks ``analyze`` runs by default. Later layers add integrity and people checks."""
+    """The checks ``analyze`` runs by default.
+
+    Integrity comes first: it sets ``row["trusted"]``, which the people checks read in their
+    own ``finish``.
+    """
     checks: list[SampleCheck] = []
+    if params.integrity:
+        from .integrity import IntegrityCheck
+
+        checks.append(IntegrityCheck(every_s=params.every_s))
+    if params.osd:
+        from .osd import OsdClockCheck
+
+        checks.append(OsdClockCheck())
     if params.people:
         from .headcount import HeadcountCheck
 
@@ -287,11 +306,28 @@ def analyze_recording(
         rows.append(row)
     drafts = timeline_drafts(tl) + damage_drafts(tl, stats, rec.duration_s)
     for check in checks:
+        if hasattr(check, "bind_timeline"):
+            check.bind_timeline(tl)
         drafts.extend(check.finish(rows))
+    if wall0 is None:
+        from .osd import wall_start_from_checks
+
+        wall0 = wall_start_from_checks(checks, ctx.config.tz if ctx.config is not None else None)
+        if wall0 is not None:
+            for row in rows:
+                row["wall_time"] = (wall0 + timedelta(seconds=row["t_s"])).isoformat(timespec="seconds")
+    coverage = None
+    if ctx.config is not None and ctx.config.sessions and wall0 is not None:
+        from .coverage import coverage_drafts, session_coverage
+
+        spans = session_coverage(ctx.config.sessions_for_room(ctx.room or ""), wall0, rows, params.every_s,
+                                 tz=ctx.config.tz)
+        coverage = [c.as_dict() for c in spans]
+        drafts.extend(coverage_drafts(spans, wall0))
     findings, images = _finalise(drafts, rec, ctx, wall0, params)
     if progress:
         progress(1.0)
-    result = RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc())
+    result = RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc(), coverage)
     for check in checks:
         result.outputs.update(getattr(check, "outputs", dict)())
     return result
@@ -362,6 +398,9 @@ def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> No
         write_csv(out_dir / "seats.csv", result.outputs["seats"], columns=list(SEATS_COLUMNS))
     if result.outputs.get("proposed_seats"):
         write_proposed_seats(result.outputs["proposed_seats"], result.context, out_dir / "proposed_seats.yaml")
+    if result.coverage is not None:
+        (out_dir / "coverage.json").write_text(json.dumps(result.coverage, indent=2, ensure_ascii=False) + "\n",
+                                               encoding="utf-8")
     probe = result.recording.to_dict()
     probe["timeline"] = {
         "packets": len(result.timeline),

@@ -1,0 +1,382 @@
+"""The burned-in on-screen clock (OSD): find it, read it sparingly, check it against the timeline.
+
+NVRs stamp the wall clock into the picture. Read against the footage's own timestamps (PTS)
+it exposes edits the container hides: the clock jumps (a cut), goes backwards (a re-used
+stretch), stops while PTS runs on (a hung or replaced feed), or drifts. It also says when
+the footage started, when the exam-point config does not.
+
+Cost is kept down in three ways. The clock is located once (bright outlined text lines in
+the top and bottom bands, the first that reads as a date and time). After that only a tight crop of the clock line is kept per
+sample (PNG, a few KB) and only every ``read_every_s`` seconds is one crop recognised (text
+recognition only, ~30 ms). Where the offset OSD − PTS changes between two readings, the
+crops in between are bisected, so a jump is placed to one sampling interval with a handful
+of extra readings. A stopped clock needs no OCR at all: its crops are pixel-identical.
+
+Example:
+    >>> parse_clock("2024年06月20日 下午 02:05:07")
+    datetime.datetime(2024, 6, 20, 14, 5, 7)
+    >>> parse_clock("2024/06/20 星期四 14:05:07")
+    datetime.datetime(2024, 6, 20, 14, 5, 7)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+
+from ..findings import FindingKind, Severity
+from .evidence import EvidenceImage, encode_jpeg
+from .sampler import Sample
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_TIME = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})\s*[:：]\s*(\d{2})")
+_PM = ("下午", "PM", "pm", "P.M", "晚上")
+_AM = ("上午", "AM", "am", "A.M", "凌晨", "早上")
+#: The zone NVR clocks in Chinese exam centres are set to, when the config names none.
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def parse_clock(text: str, near: datetime | None = None) -> datetime | None:
+    """Parse an NVR clock line (naive local time), or None.
+
+    Handles ``-``, ``/``, ``.`` and 年月日 dates, an optional 星期X, 24-hour times and 12-hour
+    times with 上午/下午 or AM/PM. When OCR lost the AM/PM marker of a 12-hour clock, the
+    reading closest to ``near`` (the time the timeline predicts) is taken.
+    """
+    d = _DATE.search(text)
+    tm = _TIME.search(text, d.end() if d else 0) or _TIME.search(text)
+    if not d or not tm:
+        return None
+    try:
+        y, mo, dd = (int(v) for v in d.groups())
+        hh, mi, ss = (int(v) for v in tm.groups())
+        base = datetime(y, mo, dd)
+    except ValueError:
+        return None
+    if mi > 59 or ss > 59 or hh > 23:
+        return None
+    pm = any(m in text for m in _PM)
+    am = any(m in text for m in _AM)
+    if pm and hh < 12:
+        hh += 12
+    elif am and hh == 12:
+        hh = 0
+    out = base + timedelta(hours=hh, minutes=mi, seconds=ss)
+    if near is not None and not (pm or am) and hh < 12 and "午" in text:
+        alt = out + timedelta(hours=12)
+        if abs((alt - near).total_seconds()) < abs((out - near).total_seconds()):
+            out = alt
+    return out
+
+
+class ClockOCR:
+    """RapidOCR text recognition (no detection), created lazily so checks stay picklable."""
+
+    def __init__(self) -> None:
+        self._engine = None
+        self.calls = 0
+
+    def engine(self):
+        if self._engine is None:
+            import logging
+
+            from rapidocr import RapidOCR
+
+            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+            self._engine = RapidOCR()
+        return self._engine
+
+    def read(self, crop: np.ndarray) -> str:
+        """Recognise one text line (no detection)."""
+        self.calls += 1
+        if crop.shape[0] < 48:
+            k = 48.0 / crop.shape[0]
+            crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+        r = self.engine()(crop, use_det=False, use_cls=False, use_rec=True)
+        txts = getattr(r, "txts", None) or ()
+        return "".join(txts)
+
+    def __getstate__(self):
+        return {"_engine": None, "calls": self.calls}
+
+
+def text_lines(gray: np.ndarray, band: float = 0.18) -> list[tuple[int, int, int, int]]:
+    """Candidate OSD text lines in the top and bottom bands, widest first.
+
+    OSD text is drawn bright with a dark outline so it reads on any background: pixels that
+    are bright *and* next to dark ones, merged along the line, give the boxes. No text
+    detector is needed (it would cost half a gigabyte of memory for one picture).
+    """
+    h, w = gray.shape[:2]
+    bh = max(16, int(h * band))
+    out = []
+    for y_off in (0, h - bh):
+        region = gray[y_off:y_off + bh]
+        dark = cv2.dilate((region < 70).astype(np.uint8), np.ones((3, 3), np.uint8))
+        ink = ((region > 200) & (dark > 0)).astype(np.uint8)
+        k = max(3, int(round(h * 0.012)))
+        merged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * k, k)))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(merged)
+        for x, y, bw, bh2, area in stats[1:]:
+            if bw >= 6 * bh2 and bh2 >= 6 and bw >= 0.12 * w:
+                pad = max(2, bh2 // 4)
+                out.append((max(0, x - pad), max(0, y + y_off - pad), min(w, x + bw + pad + bh2), min(h, y + y_off + bh2 + pad)))
+    out.sort(key=lambda b: -(b[2] - b[0]))
+    return out
+
+
+def locate_clock(image: np.ndarray, ocr: ClockOCR) -> tuple[int, int, int, int] | None:
+    """The (x0, y0, x1, y1) box of the clock line: the first text line that reads as a clock."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    for box in text_lines(gray)[:4]:
+        x0, y0, x1, y1 = box
+        if parse_clock(ocr.read(image[y0:y1, x0:x1])) is not None:
+            # Room to the right: "上午" and "下午", or a weekday, can change the line's width.
+            return int(x0), int(y0), int(min(image.shape[1], x1 + int(0.1 * (x1 - x0)))), int(y1)
+    return None
+
+
+@dataclass
+class ClockReading:
+    index: int
+    t_s: float
+    text: str
+    clock: datetime | None
+
+
+@dataclass
+class OsdClockCheck:
+    """Reads the on-screen clock as a streaming :class:`~examaudit.video.analyze.SampleCheck`.
+
+    Adds ``osd_text`` and ``osd_offset_s`` (clock minus footage time, relative to the first
+    reading) to the rows where the clock was read.
+
+    Parameters:
+        read_every_s: read one crop per this many seconds of footage (bisection adds more).
+        jump_tol_s: offset changes beyond this are jumps (OSD seconds are whole seconds).
+        drift_min_s: a steady offset change this large over the recording is drift.
+
+    Attributes:
+        readings_: every OCR reading made.
+        wall0_: the wall-clock time of footage second 0 (naive local time), if read.
+        box_: where the clock is in the analysed pictures.
+    """
+
+    read_every_s: float = 60.0
+    jump_tol_s: float = 2.5
+    drift_min_s: float = 6.0
+    name: str = "osd"
+    ocr: ClockOCR = field(default_factory=ClockOCR)
+
+    def __post_init__(self) -> None:
+        self.box_: tuple[int, int, int, int] | None = None
+        self._tries = 0
+        self._crops: list[bytes | None] = []
+        self._t: list[float] = []
+        self._same: list[bool] = []
+        self._prev: np.ndarray | None = None
+        self._next_read = 0.0
+        self.readings_: list[ClockReading] = []
+        self.wall0_: datetime | None = None
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def observe(self, sample: Sample, row: dict[str, Any]) -> None:
+        self._t.append(sample.t_s)
+        if self.box_ is None and self._tries < 3 and (sample.index == 0 or sample.index % 12 == 0):
+            self._tries += 1
+            self.box_ = locate_clock(sample.image, self.ocr)
+        if self.box_ is None:
+            self._crops.append(None)
+            self._same.append(False)
+            return
+        x0, y0, x1, y1 = self.box_
+        crop = cv2.cvtColor(sample.image[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
+        same = self._prev is not None and self._prev.shape == crop.shape and _same_clock(self._prev, crop)
+        self._prev = crop
+        self._same.append(same)
+        self._crops.append(cv2.imencode(".png", crop)[1].tobytes())
+        if sample.t_s >= self._next_read:
+            self._read(len(self._crops) - 1, row)
+            self._next_read = sample.t_s + self.read_every_s
+
+    def _crop(self, i: int) -> np.ndarray | None:
+        data = self._crops[i]
+        return None if data is None else cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+
+    def _read(self, i: int, row: dict[str, Any] | None = None) -> ClockReading:
+        for r in self.readings_:
+            if r.index == i:
+                return r
+        crop = self._crop(i)
+        text = self.ocr.read(cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)) if crop is not None else ""
+        near = None
+        good = [r for r in self.readings_ if r.clock is not None]
+        if good:
+            near = good[-1].clock + timedelta(seconds=self._t[i] - good[-1].t_s)
+        reading = ClockReading(i, self._t[i], text, parse_clock(text, near))
+        self.readings_.append(reading)
+        if row is not None:
+            row["osd_text"] = text
+        return reading
+
+    # -- deciding ----------------------------------------------------------------------------
+
+    def finish(self, rows: list[dict[str, Any]]) -> list:
+        n = len(self._t)
+        drafts: list = []
+        if self.box_ is None or n == 0:
+            return drafts
+        frozen = self._frozen_runs()
+        in_frozen = np.zeros(n, bool)
+        for a, b in frozen:
+            in_frozen[a + 1:b + 1] = True
+            drafts.append(self._frozen_draft(a, b))
+        reads = sorted((r for r in self.readings_ if r.clock is not None and not in_frozen[r.index]), key=lambda r: r.index)
+        breaks: list[tuple[ClockReading, ClockReading]] = []
+        k = 0
+        while k + 1 < len(reads):
+            a, b = reads[k], reads[k + 1]
+            if abs(_offset(b) - _offset(a)) > self.jump_tol_s:
+                a, b = self._bisect(a, b, in_frozen)
+                breaks.append((a, b))
+            k += 1
+        for a, b in breaks:
+            drafts.append(self._jump_draft(a, b))
+        reads = sorted((r for r in self.readings_ if r.clock is not None and not in_frozen[r.index]), key=lambda r: r.index)
+        if reads:
+            first_break = breaks[0][1].index if breaks else n
+            seg = [r for r in reads if r.index < first_break] or reads
+            offs = np.array([_offset(r) for r in seg])
+            # The OSD prints whole seconds (floor), so the true offset is the top of the readings.
+            base = seg[0].clock - timedelta(seconds=seg[0].t_s)
+            self.wall0_ = base + timedelta(seconds=float(np.quantile(offs - _offset(seg[0]), 0.9)))
+            drafts.extend(self._drift_drafts(reads, breaks))
+        for r in self.readings_:
+            if r.clock is not None and r.index < len(rows):
+                rows[r.index]["osd_text"] = r.text
+                rows[r.index]["osd_offset_s"] = round(_offset(r) - (_offset(reads[0]) if reads else 0.0), 2)
+        return drafts
+
+    def _frozen_runs(self, min_same: int = 2) -> list[tuple[int, int]]:
+        runs, i, n = [], 1, len(self._same)
+        while i < n:
+            if self._same[i]:
+                j = i
+                while j + 1 < n and self._same[j + 1]:
+                    j += 1
+                if j - i + 1 >= min_same:
+                    runs.append((i - 1, j))
+                i = j + 1
+            else:
+                i += 1
+        return runs
+
+    def _bisect(self, a: ClockReading, b: ClockReading, in_frozen: np.ndarray) -> tuple[ClockReading, ClockReading]:
+        """Narrow a change of offset down to two neighbouring samples, reading crops in between."""
+        while b.index - a.index > 1:
+            m = (a.index + b.index) // 2
+            if in_frozen[m]:
+                break
+            r = self._read(m)
+            if r.clock is None:
+                break
+            if abs(_offset(r) - _offset(a)) > self.jump_tol_s:
+                b = r
+            else:
+                a = r
+        return a, b
+
+    def _evidence(self, r: ClockReading, caption: str) -> EvidenceImage:
+        crop = self._crop(r.index)
+        big = cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) if crop.shape[0] < 60 else crop
+        return EvidenceImage(f"osd_{r.t_s:09.2f}.jpg", encode_jpeg(cv2.cvtColor(big, cv2.COLOR_GRAY2BGR)), r.t_s,
+                             f"{caption}: OCR「{r.text}」 t={r.t_s:.1f}s")
+
+    def _jump_draft(self, a: ClockReading, b: ClockReading):
+        from .analyze import Draft
+
+        elapsed = b.t_s - a.t_s
+        shown = (b.clock - a.clock).total_seconds()
+        step = shown - elapsed
+        ev = [self._evidence(a, "跳变前 / before"), self._evidence(b, "跳变后 / after")]
+        details = {"clock_before": a.clock.isoformat(), "clock_after": b.clock.isoformat(),
+                   "footage_elapsed_s": round(elapsed, 3), "clock_elapsed_s": round(shown, 3),
+                   "step_s": round(step, 1), "ocr": [a.text, b.text]}
+        if shown < 0:
+            return Draft(FindingKind.timestamp_backwards, Severity.high, a.t_s, b.t_s, 0.9,
+                         f"画面时钟在 {a.t_s:.0f}–{b.t_s:.0f} 秒之间从 {a.clock:%H:%M:%S} 倒退到 {b.clock:%H:%M:%S}（倒退 {-shown:.0f} 秒），录像可能被重新拼接。",
+                         f"Between {a.t_s:.0f} s and {b.t_s:.0f} s the on-screen clock goes back from {a.clock:%H:%M:%S} to {b.clock:%H:%M:%S} ({-shown:.0f} s back), a sign the footage was re-assembled.",
+                         details, evidence_images=ev)
+        return Draft(FindingKind.timestamp_jump, Severity.high, a.t_s, b.t_s, 0.9,
+                     f"画面时钟在 {a.t_s:.0f}–{b.t_s:.0f} 秒之间从 {a.clock:%H:%M:%S} 跳到 {b.clock:%H:%M:%S}，录像只过了 {elapsed:.0f} 秒，时钟却{'前进' if step > 0 else '少走'}了 {abs(step):.0f} 秒。",
+                     f"Between {a.t_s:.0f} s and {b.t_s:.0f} s the on-screen clock jumps from {a.clock:%H:%M:%S} to {b.clock:%H:%M:%S}: {elapsed:.0f} s of footage but the clock moved {abs(step):.0f} s {'too far' if step > 0 else 'too little'}.",
+                     details, evidence_images=ev)
+
+    def _frozen_draft(self, a: int, b: int):
+        from .analyze import Draft
+
+        ta, tb = self._t[a], self._t[b]
+        r = self._read(a)
+        ev = [self._evidence(r, "时钟停走 / clock stopped")]
+        when = f"{r.clock:%H:%M:%S}" if r.clock else r.text or "?"
+        return Draft(FindingKind.timestamp_frozen, Severity.high, ta, tb, 0.9,
+                     f"{ta:.0f}–{tb:.0f} 秒（{tb - ta:.0f} 秒）画面时钟停在 {when} 不走，而录像时间戳仍在前进。",
+                     f"From {ta:.0f} s to {tb:.0f} s ({tb - ta:.0f} s) the on-screen clock stays at {when} while the footage timestamps advance.",
+                     {"samples": b - a + 1, "ocr": r.text}, evidence_images=ev)
+
+    def _drift_drafts(self, reads: list[ClockReading], breaks) -> list:
+        from .analyze import Draft
+
+        cuts = [0] + [b.index for _, b in breaks] + [10 ** 12]
+        out = []
+        for lo, hi in zip(cuts, cuts[1:]):
+            seg = [r for r in reads if lo <= r.index < hi]
+            if len(seg) < 5:
+                continue
+            t = np.array([r.t_s for r in seg])
+            off = np.array([_offset(r) for r in seg])
+            slope, icpt = np.polyfit(t, off, 1)
+            change = slope * (t[-1] - t[0])
+            resid = off - (slope * t + icpt)
+            if abs(change) >= self.drift_min_s and float(np.abs(resid).max()) < 1.5:
+                per_h = slope * 3600
+                out.append(Draft(FindingKind.timestamp_drift, Severity.low, float(t[0]), float(t[-1]), 0.8,
+                                 f"画面时钟相对录像时间戳每小时漂移 {per_h:+.1f} 秒，{t[0]:.0f}–{t[-1]:.0f} 秒间累计 {change:+.1f} 秒。",
+                                 f"The on-screen clock drifts {per_h:+.1f} s per hour against the footage timestamps, {change:+.1f} s in total from {t[0]:.0f} s to {t[-1]:.0f} s.",
+                                 {"drift_s_per_hour": round(per_h, 2), "total_s": round(change, 2), "readings": len(seg)}))
+        return out
+
+
+def _offset(r: ClockReading) -> float:
+    """Clock minus footage time, in seconds since 2000-01-01 (only differences matter)."""
+    return (r.clock - datetime(2000, 1, 1)).total_seconds() - r.t_s
+
+
+def _same_clock(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two clock crops show the same reading: the text pixels did not change.
+
+    The seconds digits change between any two samples a second or more apart, so a clock
+    that is running never passes; the scene behind the text is ignored (only bright text
+    pixels count).
+    """
+    text = (a > 190) | (b > 190)
+    if text.sum() < 20:
+        return False
+    changed = np.abs(a.astype(np.int16) - b.astype(np.int16)) > 60
+    return float((changed & text).sum()) / float(text.sum()) < 0.01
+
+
+def wall_start_from_checks(checks: list, tz: tzinfo | None) -> datetime | None:
+    """The wall clock of footage second 0 as the OSD reads it, made time-zone aware."""
+    for c in checks:
+        w = getattr(c, "wall0_", None)
+        if w is not None:
+            return w if w.tzinfo is not None else w.replace(tzinfo=tz or DEFAULT_TZ)
+    return None

@@ -1,0 +1,93 @@
+"""On-screen clock parsing and reading, and session coverage."""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from examaudit.config import Session
+from examaudit.findings import FindingKind
+from examaudit.video.coverage import coverage_drafts, session_coverage
+from examaudit.video.osd import OsdClockCheck, _same_clock, parse_clock
+from examaudit.video.sampler import Sample
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("2024-06-20 星期四 14:05:07", datetime(2024, 6, 20, 14, 5, 7)),
+        ("2024/06/20星期四下午02:05:07", datetime(2024, 6, 20, 14, 5, 7)),
+        ("2024年06月20日 上午 09:15:00", datetime(2024, 6, 20, 9, 15)),
+        ("2024年06月20日 上午 12:15:00", datetime(2024, 6, 20, 0, 15)),
+        ("06/20/2024 PM 02:05:07", None),
+        ("2024-06-20 14:5", None),
+        ("2024-06-20 25:05:07", None),
+    ],
+)
+def test_parse_clock_formats(text, want):
+    assert parse_clock(text) == want
+
+
+def test_lost_pm_marker_resolved_by_the_timeline():
+    near = datetime(2024, 6, 20, 14, 5, 0)
+    assert parse_clock("2024/06/20星期四午02:05:07", near=near) == datetime(2024, 6, 20, 14, 5, 7)
+
+
+def _frames(times, clock_at, size=(180, 320)):
+    from examaudit.scenarios.osd import ClockStyle, Osd
+
+    h, w = size
+    osd = Osd(w, h, ClockStyle(), "C1")
+    rng = np.random.default_rng(0)
+    for t in times:
+        f = np.full((h, w, 3), 130, np.uint8) + rng.integers(0, 6, (h, w, 3), dtype=np.uint8)
+        osd.draw(f, clock_at(t))
+        yield t, f
+
+
+def _run(times, clock_at):
+    chk = OsdClockCheck(read_every_s=30.0)
+    rows = []
+    for i, (t, f) in enumerate(_frames(times, clock_at)):
+        row = {"t_s": t}
+        chk.observe(Sample(i, t, i, True, f), row)
+        rows.append(row)
+    return chk, rows, chk.finish(rows)
+
+
+def test_clock_jump_is_bisected_to_neighbouring_samples():
+    w0 = datetime(2024, 6, 20, 9, 0, 0)
+    times = [5.0 * i for i in range(40)]
+    chk, rows, drafts = _run(times, lambda t: w0 + timedelta(seconds=t + (600 if t >= 101 else 0)))
+    jumps = [d for d in drafts if d.kind == FindingKind.timestamp_jump]
+    assert len(jumps) == 1 and (jumps[0].start_s, jumps[0].end_s) == (100.0, 105.0)
+    assert jumps[0].evidence_images and "600" in jumps[0].reason_en
+    assert chk.wall0_ == w0
+    assert chk.ocr.calls < 15  # sparse reads plus bisection, not one per sample
+
+
+def test_frozen_clock_found_without_ocr():
+    w0 = datetime(2024, 6, 20, 9, 0, 0)
+    times = [5.0 * i for i in range(24)]
+    chk, rows, drafts = _run(times, lambda t: w0 + timedelta(seconds=50 if 50 <= t < 90 else t))
+    frozen = [d for d in drafts if d.kind == FindingKind.timestamp_frozen]
+    assert len(frozen) == 1 and frozen[0].start_s == 50.0 and frozen[0].end_s == 85.0
+    assert not [d for d in drafts if d.kind in (FindingKind.timestamp_jump, FindingKind.timestamp_backwards)]
+
+
+def test_running_clock_crops_differ():
+    a, b = [f[:40, :200, 0] for _, f in _frames([0.0, 5.0], lambda t: datetime(2024, 1, 1) + timedelta(seconds=t))]
+    assert not _same_clock(a, b) and _same_clock(a, a.copy())
+
+
+def test_coverage_splits_usable_untrusted_and_missing():
+    s = Session(id="S1", start=datetime(2024, 6, 20, 9, 0), end=datetime(2024, 6, 20, 10, 0))
+    wall0 = datetime(2024, 6, 20, 9, 5)  # recording starts 5 minutes late
+    rows = [{"t_s": float(t), "trusted": not (600 <= t < 900), "quality": "camera_covered" if 600 <= t < 900 else "ok"}
+            for t in range(0, 3300, 5)]
+    cov = session_coverage([s], wall0, rows, 5.0)[0]
+    assert cov.missing == [(0.0, 300.0)]
+    assert cov.untrusted == [(900.0, 1200.0, "camera_covered")]
+    assert cov.usable_s == pytest.approx(3300 - 300)
+    gaps = coverage_drafts([cov], wall0)
+    assert len(gaps) == 1 and gaps[0].kind == FindingKind.footage_gap and "5.0 minutes" in gaps[0].reason_en
