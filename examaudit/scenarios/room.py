@@ -111,7 +111,9 @@ def _row_geometry(height: int, rows: int) -> tuple[np.ndarray, np.ndarray, float
         return np.array([0.62 * height]), np.array([1.0]), 0.3 * height
     frac = np.linspace(0, 1, rows)
     desk_top = (0.40 + 0.42 * frac) * height
-    depth = 0.65 + 0.35 * frac
+    # Few rows means a camera close to them: less shrinking with distance.
+    near = max(0.55, 1.0 - 0.12 * rows)
+    depth = near + (1.0 - near) * frac
     spacing = 0.40 * height / (rows - 1)
     return desk_top, depth, spacing
 
@@ -119,7 +121,7 @@ def _row_geometry(height: int, rows: int) -> tuple[np.ndarray, np.ndarray, float
 def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Generator) -> RoomLayout:
     """Lay out ``rows`` x ``cols`` desks. ``rng`` picks the colours and small offsets."""
     desk_top, depth, spacing = _row_geometry(height, rows)
-    front_person = min(0.34 * height, 2.0 * spacing)
+    front_person = min(0.40 * height, 1.5 * spacing)
     left_front, right_front = 0.25 * width, 0.97 * width
     centre = (left_front + right_front) / 2
     seats = []
@@ -131,13 +133,13 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
         step = span / cols
         dt = float(desk_top[r])
         surf_h, panel_h = 0.13 * ph, 0.22 * ph
-        bottom = dt + 0.5 * surf_h + 0.22 * ph  # sprite's lower fifth hides behind the desk
+        bottom = dt + 0.10 * ph  # only the lap hides: a detector loses people cut off at the chest
         desk_bottom = dt + surf_h + panel_h
         for c in range(cols):
             n += 1
             cx = centre - span / 2 + step * (c + 0.5) + float(rng.uniform(-0.03, 0.03)) * step
-            half = 0.36 * step
-            top = dt - 0.82 * ph
+            half = 0.44 * step
+            top = dt - 0.97 * ph
             poly = ((cx - half, top), (cx + half, top), (cx + half, desk_bottom), (cx - half, desk_bottom))
             poly = tuple((round(max(0.0, float(x)), 1), round(max(0.0, float(y)), 1)) for x, y in poly)
             seats.append(SeatPlace(f"{n:02d}", r, c, float(cx), dt, ph, float(bottom), float(desk_bottom),
