@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .catalog import ScenarioSpec, people_at
-from .tamper import BLIND_KINDS, PICTURE_KINDS, in_gap, picture_source, picture_tampers, spliced
+from .tamper import BLIND_KINDS, in_gap, picture_source, picture_tampers, spliced
 
 UNTRUSTED_TIMELINE = ("frozen_video", "timestamp_frozen", "looped_segment")
 
