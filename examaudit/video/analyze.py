@@ -305,6 +305,10 @@ def analyze_recording(
             check.observe(sample, row)
         rows.append(row)
     drafts = timeline_drafts(tl) + damage_drafts(tl, stats, rec.duration_s)
+    if params.integrity:
+        from .integrity import frame_rate_drafts
+
+        drafts.extend(frame_rate_drafts(tl.t_s))
     for check in checks:
         if hasattr(check, "bind_timeline"):
             check.bind_timeline(tl)

@@ -116,6 +116,10 @@ def _probe_pyav(path: Path) -> tuple[str, float | None, float, VideoStreamInfo, 
             raise InputError(f"no video stream ({what})", path=path)
         vs = videos[0]
         cc = vs.codec_context
+        if cc is None:
+            # FFmpeg can demux the stream but has no decoder for it (an unknown FourCC).
+            tag = getattr(vs, "codec_tag", None) or "unknown"
+            raise InputError(f"unsupported video codec (tag {tag!r}); no decoder for this stream", path=path)
         _check_dimensions(path, cc.width, cc.height)
         tb = vs.time_base or Fraction(1, 1)
         start = float(vs.start_time * tb) if vs.start_time is not None else 0.0

@@ -639,3 +639,51 @@ class IntegrityCheck:
             {"correlation": round(c, 3)},
             frames=[(float(t[i - 1]), "拼接前 / before the cut"), (float(t[i]), "拼接后 / after the cut")],
         )
+
+
+def frame_rate_changes(t_s: np.ndarray, *, window: int = 25, min_change: float = 0.2,
+                       min_s: float = 5.0) -> list[tuple[float, float, float, float]]:
+    """Where the frame rate changes and stays changed: ``(t_change, t_end, fps_before, fps_after)``.
+
+    The rolling median of frame intervals (presentation order) is cut into stretches of
+    steady rate; a stretch counts when it lasts ``min_s`` and its rate differs by more than
+    ``min_change`` from the one before. Jitter and single dropped frames stay below that.
+    """
+    t = np.sort(t_s[np.isfinite(t_s)])
+    if t.size < 3 * window:
+        return []
+    d = np.diff(t)
+    from scipy.ndimage import median_filter
+
+    med = median_filter(d, size=window, mode="nearest")
+    med = np.where(med > 0, med, np.nan)
+    out = []
+    start, rate = 0, med[0]
+    for i in range(1, med.size):
+        if not np.isfinite(med[i]) or not np.isfinite(rate):
+            continue
+        if abs(med[i] - rate) / rate > min_change:
+            # The new rate must hold for min_s.
+            j = i
+            while j + 1 < med.size and abs(med[j + 1] - med[i]) / med[i] <= min_change:
+                j += 1
+            if t[j + 1] - t[i] >= min_s and t[i] - t[start] >= min_s:
+                out.append((float(t[i]), float(t[j + 1]), 1.0 / float(rate), 1.0 / float(med[i])))
+                start, rate = i, med[i]
+    return out
+
+
+def frame_rate_drafts(t_s: np.ndarray) -> list:
+    """``frame_rate_change`` drafts from the packet timeline."""
+    from .analyze import Draft
+
+    out = []
+    for tc, te, f0, f1 in frame_rate_changes(t_s):
+        out.append(Draft(
+            FindingKind.frame_rate_change, Severity.medium, tc, te, 0.9,
+            f"录像帧率在 {tc:.1f} 秒处从每秒 {f0:.1f} 帧变为 {f1:.1f} 帧，可能是不同设置或不同来源的录像被拼接。",
+            f"The frame rate changes at {tc:.1f} s from {f0:.1f} to {f1:.1f} frames per second, a sign of footage from other settings or another source.",
+            {"fps_before": round(f0, 3), "fps_after": round(f1, 3), "key": f"{tc:.1f}"},
+            frames=[(max(0.0, tc - 1.0), "变化前 / before"), (tc, "变化后 / after")],
+        ))
+    return out
