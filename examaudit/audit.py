@@ -53,6 +53,8 @@ from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, writ
 from .video.ingest import sha256_file
 
 CONFIG_NAME = "exam_point.yaml"
+#: analysed now; reused from an earlier run; failed (unreadable footage); error (our bug)
+STATUSES = ("analysed", "reused", "failed", "error")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class RecordingJob:
 @dataclass
 class RecordingOutcome:
     job: RecordingJob
-    status: str  # analysed | reused | failed
+    status: str  # one of STATUSES
     findings: int = 0
     error: str | None = None
     sha256: str | None = None
@@ -135,6 +137,11 @@ def analyse_job(job: RecordingJob) -> RecordingOutcome:
         return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
     except InputError as exc:
         return RecordingOutcome(job, "failed", error=str(exc), sha256=None)
+    except Exception as exc:  # noqa: BLE001 - one recording's bug must not sink a provincial batch
+        import traceback
+
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return RecordingOutcome(job, "error", error=f"internal error: {detail}", sha256=None)
 
 
 def unreadable_finding(cfg: ExamPointConfig, outcome: RecordingOutcome) -> Finding:
@@ -222,6 +229,10 @@ def run_audit(
             result.findings.append(unreadable_finding(cfg, o))
             custody.append("recording rejected", inputs={rel: o.sha256 or ""}, note=o.error)
             continue
+        if o.status == "error":
+            # Not the footage's fault: no finding, but the audit is marked incomplete.
+            custody.append("recording analysis failed", inputs={rel: ""}, note=o.error)
+            continue
         doc = read_findings(o.job.out_dir / "findings.json")
         result.findings.extend(doc.findings)
         inputs.extend(doc.run.inputs)
@@ -244,7 +255,7 @@ def run_audit(
     doc = FindingsDocument(
         run=RunInfo(command=command, started_at=started, finished_at=now_utc(), inputs=inputs,
                     parameters=params.as_dict(),
-                    stats={"recordings": {s: sum(o.status == s for o in outcomes) for s in ("analysed", "reused", "failed")}}),
+                    stats={"recordings": {s: sum(o.status == s for o in outcomes) for s in STATUSES}}),
         findings=merge_findings(result.findings),
     )
     write_findings(doc, out_dir / "findings.json")
@@ -304,12 +315,11 @@ def records_inputs(cfg: ExamPointConfig) -> dict[str, Path]:
 
 
 def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog, cfg: ExamPointConfig) -> Path:
-    from .records.pipeline import load_records_inputs, run_records, write_records_outputs
+    """Screen the exam point's records, cross-checked with the video findings already written."""
+    from .records.pipeline import RecordsInputs, run_records, write_records_outputs
 
-    video_docs = [read_findings(p) for p in sorted((out_dir / "video").glob("*/*/findings.json"))]
-    video_findings = [f for d in video_docs for f in d.findings]
-    inputs = load_records_inputs(**files)
-    result = run_records(inputs, video_findings=video_findings)
+    video_findings = sorted((out_dir / "video").glob("*/*/findings.json"))
+    result = run_records(RecordsInputs(**files), video_findings=video_findings)
     records_dir = out_dir / "records"
     with staged_dir(records_dir) as stage:
         write_records_outputs(result, stage, command=f"examaudit audit (records of {cfg.exam_point})")

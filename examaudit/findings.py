@@ -190,6 +190,12 @@ class Finding(BaseModel):
     reason_en: str = Field(min_length=1)
     details: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("details", mode="before")
+    @classmethod
+    def _plain_details(cls, v: Any) -> Any:
+        # Analysis code hands over numpy scalars and arrays; JSON needs plain numbers.
+        return _plain(v)
+
     @field_validator("wall_start", "wall_end")
     @classmethod
     def _wall_clock_has_offset(cls, v: datetime | None) -> datetime | None:
@@ -224,6 +230,18 @@ class Finding(BaseModel):
         )
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
         return cls(id=f"{source.value}-{kind.value}-{digest}", kind=kind, source=source, **fields)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if hasattr(v, "tolist") and type(v).__module__ == "numpy":
+        return _plain(v.tolist())
+    if isinstance(v, float) and v != v:
+        return None
+    return v
 
 
 class InputFile(BaseModel):

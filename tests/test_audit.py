@@ -68,3 +68,29 @@ def test_audit_parallel_matches_serial(tmp_path):
 def test_audit_missing_config_exit_2(tmp_path, capsys):
     assert main(["audit", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "exam_point.yaml" in capsys.readouterr().err
+
+
+def test_an_internal_error_in_one_recording_spares_the_others(tmp_path, monkeypatch, capsys):
+    import examaudit.audit as audit_mod
+
+    ep = make_exam_point(tmp_path)
+    (ep / "footage" / "R1-C2.mp4").unlink()
+    write_test_clip(ep / "footage" / "R1-C2.mp4", seconds=4)
+    real = audit_mod.analyze_recording
+
+    def flaky(path, **kw):
+        if path.name == "R1-C2.mp4":
+            raise RuntimeError("simulated bug")
+        return real(path, **kw)
+
+    monkeypatch.setattr(audit_mod, "analyze_recording", flaky)
+    out = tmp_path / "out"
+    assert main(["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"]) == 3
+    assert "simulated bug" in capsys.readouterr().err
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in audit["recordings"]] == ["analysed", "error"]
+    assert any(f.kind.value == "footage_gap" for f in read_findings(out / "findings.json").findings)
+    monkeypatch.setattr(audit_mod, "analyze_recording", real)  # the bug is fixed: a rerun completes
+    assert main(["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"]) == 0
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in audit["recordings"]] == ["reused", "analysed"]

@@ -77,3 +77,12 @@ def test_readme_documents_every_kind():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     missing = [k.value for k in FindingKind if f"| `{k.value}` |" not in readme]
     assert not missing, f"README kind table lacks {missing}"
+
+
+def test_numpy_details_become_plain_json():
+    import numpy as np
+
+    f = _finding(details={"n": np.int64(3), "x": np.float32(0.5), "arr": np.arange(3), "nan": float("nan"),
+                          "nested": {"k": [np.bool_(True)]}})
+    data = json.loads(f.model_dump_json())["details"]
+    assert data == {"n": 3, "x": 0.5, "arr": [0, 1, 2], "nan": None, "nested": {"k": [True]}}

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..audit import RecordingOutcome, command_line, run_audit
+from ..audit import STATUSES, RecordingOutcome, command_line, run_audit
 from ..errors import InputError
 from ..progress import items_bar
 from ..video.analyze import AnalyzeParams
@@ -55,17 +55,24 @@ def audit_one(exam_point_dir: Path, out: Path, args: argparse.Namespace) -> int:
 
     def tick(o: RecordingOutcome) -> None:
         bar.update(1)
-        if o.status == "failed":
-            bar.write(f"  {o.job.label}: unreadable: {o.error}", file=sys.stderr)
+        if o.status in ("failed", "error"):
+            bar.write(f"  {o.job.label}: {o.error}", file=sys.stderr)
 
     try:
         result = run_audit(exam_point_dir, out, params=params, workers=args.workers, scheduler=args.scheduler,
                            on_recording=tick, command=command_line(sys.argv[1:]))
     finally:
         bar.close()
-    counts = {s: sum(o.status == s for o in result.outcomes) for s in ("analysed", "reused", "failed")}
+    counts = {s: sum(o.status == s for o in result.outcomes) for s in STATUSES}
     print(f"{result.config.exam_point}: {len(result.findings)} finding(s); recordings analysed {counts['analysed']}, "
           f"reused {counts['reused']}, unreadable {counts['failed']} -> {out}")
+    if counts["error"]:
+        for o in result.outcomes:
+            if o.status == "error":
+                print(f"examaudit: {o.job.label}: {o.error}", file=sys.stderr)
+        print(f"examaudit: {counts['error']} recording(s) hit an internal error; the rest is written. "
+              "Rerun to retry them.", file=sys.stderr)
+        return 3
     return 0
 
 
