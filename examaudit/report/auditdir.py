@@ -168,3 +168,65 @@ def load_audit_dir(root: str | Path) -> AuditDir:
         except ValueError as exc:
             raise InputError(f"not a valid findings document: {str(exc).splitlines()[0]}", path=fpath) from None
     return AuditDir(root=root, meta=meta, findings=findings, recordings=_recordings(root, meta))
+
+
+@dataclass
+class RecordingData:
+    """A recording's analysis files; each is None when absent."""
+
+    entry: RecordingEntry
+    samples: list[dict[str, str]] | None
+    seats: list[dict[str, str]] | None
+    coverage: dict[str, Any] | None
+
+
+@dataclass
+class RecordsData:
+    """The records analysis files; each is None when absent."""
+
+    candidates: list[dict[str, str]] | None = None
+    exam_points: list[dict[str, str]] | None = None
+    validation: list[dict[str, str]] | None = None
+    summary: dict[str, Any] | None = None
+
+
+@dataclass
+class ReportInputs:
+    """Everything a report is drawn from, read once at the edge."""
+
+    audit: AuditDir
+    recordings: list[RecordingData]
+    records: RecordsData
+    custody: list[dict[str, Any]] | None
+    custody_problems: list[str]
+
+
+def load_report_inputs(audit: AuditDir) -> ReportInputs:
+    """Read the optional files of an audit directory (samples, seats, coverage, records, custody)."""
+    from ..custody import check_chain, read_custody
+
+    recs = []
+    for r in audit.recordings:
+        d = r.out
+        recs.append(RecordingData(
+            r,
+            read_csv_rows(d / "samples.csv") if d else None,
+            read_csv_rows(d / "seats.csv") if d else None,
+            read_json(d / "coverage.json") if d else None,
+        ))
+    rd = audit.records_dir
+    records = RecordsData()
+    if rd is not None:
+        summary = read_json(rd / "summary.json")
+        records = RecordsData(
+            read_csv_rows(rd / "candidates.csv"), read_csv_rows(rd / "exam_points.csv"),
+            read_csv_rows(rd / "validation.csv"), summary if isinstance(summary, dict) else None,
+        )
+    custody, problems = None, []
+    if audit.custody_path.is_file():
+        try:
+            custody = read_custody(audit.custody_path)
+            problems = check_chain(audit.custody_path)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems = [f"custody.jsonl is not valid JSON lines: {exc}"]
+    return ReportInputs(audit, recs, records, custody, problems)
