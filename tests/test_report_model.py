@@ -66,3 +66,11 @@ def test_sample_intervals_join_and_split():
     assert sample_intervals([0, 1, 2, 3, 10, 11], 1.0) == [(0, 4.0), (10, 12.0)]
     assert sample_intervals([], 1.0) == []
     assert fmt_footage(3725.25) == "1:02:05.2" and fmt_footage(65) == "01:05.0"
+
+
+def test_validation_values_are_masked_by_their_column():
+    from examaudit.report.model import _table
+
+    rows = [{"file": "roster.csv", "row": "7", "column": "id_number", "value": "1101051949123100", "reason": "length"}]
+    assert _table(rows, False).rows[0][3] == "110105******3100"
+    assert _table(rows, True).rows[0][3] == "1101051949123100"

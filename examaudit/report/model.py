@@ -391,7 +391,14 @@ def _table(rows: list[dict[str, Any]] | None, show: bool, limit: int | None = No
     cols = list(rows[0].keys())
     shown = rows[:limit] if limit else rows
     note = tr("rows_shown", lang, n=len(shown), total=len(rows)) if limit and len(rows) > limit else None
-    return Table(cols, [[_short(_mask(c, r.get(c), show), 120) for c in cols] for r in shown], note)
+    return Table(cols, [[_short(_cell(r, c, show), 120) for c in cols] for r in shown], note)
+
+
+def _cell(row: dict[str, Any], col: str, show: bool) -> Any:
+    # validation.csv names the offending column and quotes its value: mask the value as that column
+    if col == "value" and row.get("column"):
+        return _mask(str(row["column"]), row.get(col), show)
+    return _mask(col, row.get(col), show)
 
 
 def records_view(inputs: ReportInputs, lang: str, show: bool) -> RecordsView:
