@@ -8,9 +8,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: demo test bench venv sample-media schema clean
+.PHONY: demo test bench venv sysdeps sample-media schema clean
 
-venv: $(STAMP)
+venv: $(STAMP) sysdeps
+
+# CJK font, poppler, HarfBuzz subsetter: installed when missing and possible (see the script).
+sysdeps:
+	@bash scripts/sysdeps.sh
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,11 +23,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) sysdeps
 	$(VENV)/bin/examaudit demo --out $(OUT)
 
 # pytest exits 5 when it collected nothing: a test command that tests nothing is a failure here.
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -22,6 +22,10 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="recordings analysed in parallel on this machine (default %(default)s)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run recordings on a Dask cluster instead (tcp://host:8786; needs the cluster extra)")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language (default zh)")
+    p.add_argument("--show-personal-data", action="store_true",
+                   help="print ID and phone numbers in full in the report (masked by default)")
+    p.add_argument("--no-report", action="store_true", help="skip report.html/report.pdf and evidence_pack.zip")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,6 +67,13 @@ def audit_one(exam_point_dir: Path, out: Path, args: argparse.Namespace) -> int:
                            on_recording=tick, command=command_line(sys.argv[1:]))
     finally:
         bar.close()
+    if not args.no_report:
+        from ..report.pack import build_evidence_pack
+        from ..report.render import render_report
+
+        files = render_report(out, lang=args.lang, show_personal_data=args.show_personal_data)
+        pack = build_evidence_pack(out)
+        print(f"  report: {files.html_path}  {files.pdf_path or ''}\n  evidence pack: {pack}")
     counts = {s: sum(o.status == s for o in result.outcomes) for s in STATUSES}
     print(f"{result.config.exam_point}: {len(result.findings)} finding(s); recordings analysed {counts['analysed']}, "
           f"reused {counts['reused']}, unreadable {counts['failed']} -> {out}")

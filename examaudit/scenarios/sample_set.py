@@ -44,16 +44,15 @@ class ExamPointPlan:
     city: str
     day: str
     session_start: str
-    session_end: str
     rooms: tuple[RoomPlan, ...]
 
 
 SAMPLE_POINTS = (
-    ExamPointPlan("EP-HZ-01", "杭州市某建筑安全培训考点", "杭州市", "2024-06-20", "09:00", "10:30", (
+    ExamPointPlan("EP-HZ-01", "杭州市某建筑安全培训考点", "杭州市", "2024-06-20", "09:00", (
         RoomPlan("R1", "第一考场", "C1", "normal"),
         RoomPlan("R2", "第二考场", "C2", "normal"),
     )),
-    ExamPointPlan("EP-WZ-02", "温州市某职业技能培训考点", "温州市", "2024-06-21", "14:00", "15:30", (
+    ExamPointPlan("EP-WZ-02", "温州市某职业技能培训考点", "温州市", "2024-06-21", "14:00", (
         RoomPlan("R1", "第一考场", "C1", "absent_candidate+person_lingering"),
         RoomPlan("R2", "第二考场", "C2", "extra_person+timestamp_jump"),
         RoomPlan("R3", "第三考场", "C3", "looped_segment+candidate_left"),
@@ -74,8 +73,9 @@ def build_sample_media(out_dir: str | Path, seed: int = 2024, *, duration_s: flo
         start = datetime.fromisoformat(f"{plan.day} {plan.session_start}").replace(tzinfo=CST)
         rooms, next_number = [], 1
         for j, rp in enumerate(plan.rooms):
-            # Recording starts a few minutes into the session, as after candidates are seated.
-            wall = start + timedelta(minutes=3 + 2 * j, seconds=17 * j)
+            # The sample session is a short excerpt that every camera covers from its start, so
+            # the clean exam point shows no coverage gaps; real sessions run 60-120 minutes.
+            wall = start
             spec = build_scenario(rp.scenario, seed + 100 * k + j, width=width, height=height, fps=fps,
                                   gop_s=gop_s, duration_s=duration_s, camera_id=rp.camera, room_name=rp.name,
                                   wall_start=wall)
@@ -96,7 +96,7 @@ def build_sample_media(out_dir: str | Path, seed: int = 2024, *, duration_s: flo
             rooms.append({"id": rp.room, "name": rp.name, "cameras": [camera]})
         doc = {
             "exam_point": plan.exam_point, "name": plan.name, "city": plan.city, "timezone": "Asia/Shanghai",
-            "sessions": [{"id": "S1", "start": f"{plan.day} {plan.session_start}", "end": f"{plan.day} {plan.session_end}",
+            "sessions": [{"id": "S1", "start": f"{plan.day} {plan.session_start}", "end": (start + timedelta(seconds=duration_s)).replace(tzinfo=None).isoformat(sep=" ", timespec="minutes"),
                           "subject": "建筑施工特种作业人员安全技术考核"}],
             "rooms": rooms,
         }
