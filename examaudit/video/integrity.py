@@ -166,7 +166,8 @@ class Thresholds:
         frozen_min_s: a frozen stretch must last this long.
         splice_corr: consecutive thumbnails correlating below this may be a cut ...
         splice_step: ... when the picture statistics step by this many noise floors (summed over
-            brightness, log sharpness, log edge density, entropy) and stay there.
+            brightness, log sharpness, log edge density, entropy) and stay there ...
+        splice_area: ... and at least this fraction of the picture's blocks look different.
         min_samples: samples a tamper span needs (one odd picture is not tampering).
     """
 
@@ -185,6 +186,7 @@ class Thresholds:
     frozen_min_s: float = 12.0
     splice_corr: float = 0.9
     splice_step: float = 10.0
+    splice_area: float = 0.5
     min_samples: int = 2
 
 
@@ -357,12 +359,17 @@ def step_scores(feats: list[FrameFeatures], k: int = 4) -> np.ndarray:
     if n < 2 * k:
         return out
     cols = {}
-    for name in _STEP_FLOORS:
+    floors = {}
+    for name, fixed in _STEP_FLOORS.items():
         v = _arr(feats, name)
-        cols[name] = np.log(np.maximum(v, 1e-6)) if name in ("sharpness", "edge_density") else v
+        v = np.log(np.maximum(v, 1e-6)) if name in ("sharpness", "edge_density") else v
+        cols[name] = v
+        # Busy real rooms wobble more than a synthetic one: the floor adapts to how much this
+        # recording's feature moves between neighbouring samples.
+        floors[name] = max(fixed, 1.5 * float(np.quantile(np.abs(np.diff(v)), 0.75)))
     for i in range(k, n - k + 1):
         total = 0.0
-        for name, floor in _STEP_FLOORS.items():
+        for name, floor in floors.items():
             v = cols[name]
             total += min(8.0, abs(float(np.median(v[i:i + k]) - np.median(v[i - k:i]))) / floor)
         out[i] = total
@@ -391,9 +398,30 @@ def find_splices(feats: list[FrameFeatures], thumbs: list[np.ndarray], labels: n
         if shift is not None and float(np.median(shift[i:i + k])) > th.moved_px:
             continue  # the view moved: registration explains the change
         c = zncc(content_band(thumbs[i - 1]), content_band(thumbs[i]))
-        if c < th.splice_corr:
+        if c < th.splice_corr and changed_area(thumbs[max(0, i - k):i], thumbs[i:i + k]) >= th.splice_area:
             out.append(i)
     return out
+
+
+def changed_area(before: list[np.ndarray], after: list[np.ndarray], grid: tuple[int, int] = (6, 8),
+                 level: float = 0.2) -> float:
+    """Fraction of picture blocks whose typical look differs between two runs of thumbnails.
+
+    Someone walking in and staying changes the blocks they stand in; other footage changes
+    the walls, the floor and the desks, i.e. most blocks. ``level`` is in standard deviations
+    of the picture, after each run's median picture is normalised.
+    """
+    def norm(x: np.ndarray) -> np.ndarray:
+        # Gain and offset removed: a camera re-adjusting its exposure is not other footage.
+        x = content_band(np.median(np.stack(x), axis=0).astype(np.float32))
+        return (x - x.mean()) / max(float(x.std()), 1.0)
+
+    a, b = norm(before), norm(after)
+    gy, gx = grid
+    h, w = a.shape
+    d = np.abs(a - b)[: h - h % gy, : w - w % gx]
+    blocks = d.reshape(gy, d.shape[0] // gy, gx, d.shape[1] // gx).mean(axis=(1, 3))
+    return float((blocks > level).mean())
 
 
 def label_spans(labels: np.ndarray, kind: str, min_samples: int) -> list[tuple[int, int]]:
