@@ -35,6 +35,12 @@ def test_audit_survives_a_bad_recording_and_resumes(tmp_path, capsys):
     out = tmp_path / "out"
     args = ["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"]
     assert main(args) == 0
+    # the report and a verifiable pack come with it, even though the session-end gap has no packets to clip
+    from examaudit.report.pack import verify_pack
+
+    assert (out / "report.html").is_file() and verify_pack(out / "evidence_pack.zip").ok
+    assert main(["verify", str(out / "evidence_pack.zip")]) == 0
+    args.append("--no-report")
     doc = read_findings(out / "findings.json")
     kinds = {(f.camera, f.kind.value) for f in doc.findings}
     assert ("C1", "footage_gap") in kinds and ("C2", "video_unreadable") in kinds
@@ -58,7 +64,7 @@ def test_audit_parallel_matches_serial(tmp_path):
     (ep / "footage" / "R1-C2.mp4").unlink()
     write_test_clip(ep / "footage" / "R1-C2.mp4", seconds=8)
     a, b = tmp_path / "a", tmp_path / "b"
-    base = ["--no-people", "--every", "1"]
+    base = ["--no-people", "--every", "1", "--no-report"]
     assert main(["audit", str(ep), "--out", str(a), *base, "--workers", "1"]) == 0
     assert main(["audit", str(ep), "--out", str(b), *base, "--workers", "2"]) == 0
     ids = lambda d: sorted(f.id for f in read_findings(d / "findings.json").findings)  # noqa: E731
@@ -85,12 +91,13 @@ def test_an_internal_error_in_one_recording_spares_the_others(tmp_path, monkeypa
 
     monkeypatch.setattr(audit_mod, "analyze_recording", flaky)
     out = tmp_path / "out"
-    assert main(["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"]) == 3
+    args = ["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1", "--no-report"]
+    assert main(args) == 3
     assert "simulated bug" in capsys.readouterr().err
     audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     assert [r["status"] for r in audit["recordings"]] == ["analysed", "error"]
     assert any(f.kind.value == "footage_gap" for f in read_findings(out / "findings.json").findings)
     monkeypatch.setattr(audit_mod, "analyze_recording", real)  # the bug is fixed: a rerun completes
-    assert main(["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"]) == 0
+    assert main(args) == 0
     audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     assert [r["status"] for r in audit["recordings"]] == ["reused", "analysed"]

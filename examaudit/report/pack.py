@@ -157,7 +157,14 @@ def _cut_finding_clips(f: Finding, originals: dict[str, Path], payload: Path, pa
     out = []
     for tag, a, b in _clip_ranges(f.start_s, end, params.max_clip_s):
         rel = f"clips/{f.id}{tag}{clip_suffix(original)}"
-        info: ClipInfo = cut_clip(original, payload / rel, a, b)
+        try:
+            info: ClipInfo = cut_clip(original, payload / rel, a, b)
+        except InputError as exc:
+            # A footage gap at the end of a session, for one, has no packets to copy: the
+            # finding stands on its frames and numbers, and the pack says why there is no clip.
+            out.append({"finding_id": f.id, "kind": f.kind.value, "clip": None, "original": original.name,
+                        "no_clip_reason": str(exc)})
+            continue
         sha = sha256_file(payload / rel)
         out.append({"finding_id": f.id, "kind": f.kind.value, "clip": rel, "clip_sha256": sha,
                     "original": original.name, **{k: v for k, v in info.as_dict().items() if k not in ("path", "source")}})
