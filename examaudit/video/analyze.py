@@ -59,6 +59,8 @@ class Draft:
     overlay: dict[str, Any] = field(default_factory=dict)
     candidate_id: str | None = None
     evidence_images: list[EvidenceImage] = field(default_factory=list)
+    #: wall-clock span for findings about time the footage does not contain (start_s None).
+    wall_span: tuple[datetime, datetime] | None = None
 
 
 @dataclass
@@ -361,7 +363,9 @@ def _finalise(
             evidence.append(Evidence(type="frame", path=f"frames/{pic.name}", sha256=pic.sha256, t_s=pic.t_s, caption=pic.caption))
         images.extend(pics)
         wall = {}
-        if wall0 is not None:
+        if d.wall_span is not None:
+            wall = {"wall_start": d.wall_span[0], "wall_end": d.wall_span[1]}
+        elif wall0 is not None:
             if d.start_s is not None:
                 wall["wall_start"] = wall0 + timedelta(seconds=d.start_s)
             if d.end_s is not None:

@@ -129,16 +129,16 @@ def coverage_drafts(coverage: list[SessionCoverage], wall0: datetime, min_gap_s:
             if not (at_start or at_end):
                 continue
             w0, w1 = c.start + timedelta(seconds=a), c.start + timedelta(seconds=b)
-            f0 = (w0 - wall0).total_seconds()
-            f1 = (w1 - wall0).total_seconds()
             where_zh = "开考后" if at_start else "结束前"
             where_en = "after the session started" if at_start else "before the session ended"
             out.append(Draft(
+                # No footage seconds: the time is outside the recording; the wall clock says when.
                 FindingKind.footage_gap, Severity.high if b - a >= 300 else Severity.medium,
-                max(0.0, f0), max(0.0, f1), 0.95,
+                None, None, 0.95,
                 f"场次 {c.session}（{c.start:%H:%M}–{c.end:%H:%M}）在 {w0:%H:%M:%S}–{w1:%H:%M:%S} 共 {(b - a) / 60:.1f} 分钟没有本摄像机的录像（{where_zh}）。",
                 f"Session {c.session} ({c.start:%H:%M}–{c.end:%H:%M}) has no footage from this camera from {w0:%H:%M:%S} to {w1:%H:%M:%S}, {(b - a) / 60:.1f} minutes {where_en}.",
                 {"session": c.session, "missing_s": round(b - a, 1), "usable_fraction": round(c.usable_fraction, 4),
                  "key": f"{c.session}-{a:.0f}"},
+                wall_span=(w0, w1),
             ))
     return out
