@@ -186,10 +186,10 @@ class HeadcountCheck:
         for i in range(T):
             boxes, seat_of = self._boxes[i].astype(np.float64), self._seat_of[i]
             kept, kinds = [], []
-            for b, j in zip(boxes, seat_of):
+            for k, (b, j) in enumerate(zip(boxes, seat_of)):
                 if j >= 0:
                     kept.append(b), kinds.append("seated")
-                elif not self._inside_any_seat(b):
+                elif not _part_of_another(k, boxes):
                     kept.append(b), kinds.append(self._role(b))
             for b in blobs[i]:
                 if not _covered(b, boxes):
@@ -256,16 +256,6 @@ class HeadcountCheck:
             out.append(standing_blobs(thumbs[i], bgs[idx[i]], least) * k if valid[i] else np.zeros((0, 4)))
         return out
 
-    def _inside_any_seat(self, b: np.ndarray) -> bool:
-        """A short box whose bottom is in a seat: a second box on a seated person, not someone else."""
-        seats = self._seats
-        bx, by, bh = (b[0] + b[2]) / 2, b[3], b[3] - b[1]
-        for j, poly in enumerate(seats.polygons):
-            sh = seats.boxes[j, 3] - seats.boxes[j, 1]
-            if bh <= self.thresholds.standing_ratio * sh and point_in_polygon(poly, bx, by):
-                return True
-        return False
-
     def _role(self, b: np.ndarray, blob: bool = False) -> str:
         if self._zone is not None and point_in_polygon(self._zone, (b[0] + b[2]) / 2, b[3], 0.02 * self._size[1]):
             return "invigilator"
@@ -289,14 +279,27 @@ class HeadcountCheck:
         return {"seats": self.seat_rows, "proposed_seats": self.proposed_seats, "people_stats": dict(self.stats)}
 
 
-def _covered(blob: np.ndarray, boxes: np.ndarray) -> bool:
-    """Whether a detector box already holds most of this blob."""
+def _covered(blob: np.ndarray, boxes: np.ndarray, share: float = 0.3) -> bool:
+    """Whether one of ``boxes`` already holds more than ``share`` of this box."""
     if len(boxes) == 0:
         return False
     ix = np.clip(np.minimum(blob[2], boxes[:, 2]) - np.maximum(blob[0], boxes[:, 0]), 0, None)
     iy = np.clip(np.minimum(blob[3], boxes[:, 3]) - np.maximum(blob[1], boxes[:, 1]), 0, None)
     area = max((blob[2] - blob[0]) * (blob[3] - blob[1]), 1e-9)
-    return bool((ix * iy / area).max() > 0.3)
+    return bool((ix * iy / area).max() > share)
+
+
+def _part_of_another(k: int, boxes: np.ndarray, share: float = 0.45) -> bool:
+    """Whether box ``k`` is mostly covered by the other boxes: a second box on one person (an upper
+    body) or one box across two seated people (a head over the desk in front)."""
+    b = boxes[k]
+    others = np.delete(boxes, k, axis=0)
+    if len(others) == 0:
+        return False
+    area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-9)
+    ix = np.clip(np.minimum(b[2], others[:, 2]) - np.maximum(b[0], others[:, 0]), 0, None)
+    iy = np.clip(np.minimum(b[3], others[:, 3]) - np.maximum(b[1], others[:, 1]), 0, None)
+    return bool(min(1.0, float((ix * iy).sum()) / area) > share)
 
 
 def _is_blob(b: np.ndarray, blobs: np.ndarray) -> bool:

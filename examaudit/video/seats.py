@@ -212,7 +212,8 @@ def fuse_evidence(
         noise = float(np.median(ref) + 3 * 1.4826 * np.median(np.abs(ref - np.median(ref)))) + 2.0 if ref.size else 2.0
         activity[1:] = np.clip((step / noise - 1.0) / 2.0, 0.0, 1.0)
     looks = np.where(np.isnan(change), texture, (texture + change) / 2)
-    score = np.where(hit, 2.0 + np.clip(box_conf, 0, 1) * 2.0, -0.5) + 4.0 * (looks - 0.5) + 0.5 * activity
+    # A confident box outweighs a flat look; a weak box on a desk that looks empty does not.
+    score = np.where(hit, 1.0 + np.clip(box_conf, 0, 1) * 3.0, -0.5) + 5.0 * (looks - 0.5) + 0.5 * activity
     return SeatEvidence(box_conf, texture, change, activity, score)
 
 
