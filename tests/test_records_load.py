@@ -122,3 +122,15 @@ def test_xlsx_with_typed_cells(tmp_path):
     wb2.save(tmp_path / "roster.xlsx")
     t = load_records(tmp_path / "roster.xlsx", tmp_path / "scores.xlsx")
     assert t.scores.total.tolist() == [88.0] and np.isnat(t.scores.started_at[0])
+
+
+def test_quoted_fields_crlf_and_blank_lines(tmp_path):
+    p = tmp_path / "roster.csv"
+    p.write_bytes(b'candidate_id,exam_point,session,name\r\nK1,EP1,S1,A\r\n\r\n,,,\r\nK2,EP1,S1,B\r\nK3,EP1,S1,B,\r\n')
+    roster, rejected = load_roster(p)
+    assert list(roster.candidate_id) == ["K1", "K2", "K3"] and list(roster.row) == [2, 5, 6] and rejected == []
+    q = tmp_path / "roster2.csv"
+    q.write_text('candidate_id,exam_point,session,name\nK1,EP1,S1,"Zhang, San"\nK2,EP1,S1,"two\nlines"\nK3,EP1\n', encoding="utf-8")
+    roster, rejected = load_roster(q)
+    assert list(roster.name) == ["Zhang, San", "two\nlines"]
+    assert [(r.row, r.column) for r in rejected] == [(5, "*")]

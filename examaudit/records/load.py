@@ -164,27 +164,22 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
     row_parts: list[np.ndarray] = []
     width = len(headers)
 
-    for numbers, rows in chunks:
-        ok_shape = [len(r) == width or (len(r) > width and not any(x.strip() for x in r[width:])) for r in rows]
-        if not all(ok_shape):
-            for n, r, ok in zip(numbers, rows, ok_shape):
-                if not ok:
-                    problems.add(n, "*", ",".join(r)[:80], f"has {len(r)} fields, the header has {width}")
-            rows = [r for r, ok in zip(rows, ok_shape) if ok]
-            numbers = [n for n, ok in zip(numbers, ok_shape) if ok]
-        if not rows:
+    for chunk in chunks:
+        for n, raw, n_fields in chunk.malformed:
+            problems.add(n, "*", raw, f"has {n_fields} fields, the header has {width}")
+        if not len(chunk.numbers):
             continue
-        nums = np.asarray(numbers, dtype=np.int64)
-        bad_row = np.zeros(len(rows), dtype=bool)
+        nums = chunk.numbers
+        bad_row = np.zeros(len(nums), dtype=bool)
         typed: dict[str, np.ndarray] = {}
         for name, pos in found.items():
             col = spec.column(name)
-            vals = [r[pos] for r in rows]
+            vals = chunk.columns[pos]
             is_req = name in required
             if name in coders:
                 v = coders[name].encode(vals)
-                empty = np.fromiter((not x.strip() for x in vals), dtype=bool, count=len(vals))
-                bad, reason = empty, "empty required value"
+                empty_code = coders[name].codes.get("", -1)
+                bad, reason = v == empty_code, "empty required value"
             elif col.kind == "text":
                 v = np.array([x.strip() for x in vals], dtype=object)
                 bad, reason = (v == "") if is_req else np.zeros(len(v), dtype=bool), "empty required value"
@@ -217,7 +212,7 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
             parts[name].append(v[keep])
         row_parts.append(nums[keep])
         if progress:
-            progress(len(rows))
+            progress(len(nums))
 
     cols = {name: (np.concatenate(p) if p else np.empty(0)) for name, p in parts.items()}
     rows_out = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
@@ -312,7 +307,8 @@ def load_responses(path: str | Path, scores: Scores, progress: Callable[[int], N
     problems = _Problems(str(path))
     problems.items = items
     cand_labels = labels["candidate_id"]
-    known = np.isin(cand_labels, scores.candidate_id)
+    scored = set(scores.candidate_id)  # a set: np.isin on object arrays sorts Python objects
+    known = np.fromiter((c in scored for c in cand_labels), dtype=bool, count=len(cand_labels))
     person, item = cols["candidate_id"], cols["item_id"]
     keep = known[person] if len(person) else np.zeros(0, dtype=bool)
     for i in np.flatnonzero(~keep):
@@ -343,7 +339,8 @@ def load_callbacks(path: str | Path, roster: Roster) -> tuple[Callbacks, list[Re
     cols, rows, _present, items, _ = read_columns(path, C.CALLBACKS)
     problems = _Problems(str(path))
     problems.items = items
-    keep = np.isin(cols["candidate_id"], roster.candidate_id)
+    on_roster = set(roster.candidate_id)
+    keep = np.fromiter((c in on_roster for c in cols["candidate_id"]), dtype=bool, count=len(cols["candidate_id"]))
     for i in np.flatnonzero(~keep):
         problems.add(rows[i], "candidate_id", cols["candidate_id"][i], "candidate is not on the roster")
     n = len(rows)
