@@ -249,7 +249,10 @@ def run_audit(
     records = records_inputs(cfg)
     if records.get("roster") and records.get("scores"):
         result.records_dir = run_records_step(records, out_dir, custody, cfg)
-        result.findings.extend(read_findings(result.records_dir / "findings.json").findings)
+        # Records often come as a province-wide export: this audit keeps its own exam point's
+        # findings (the ranking among all exam points stays in records/exam_points.csv).
+        result.findings.extend(f for f in read_findings(result.records_dir / "findings.json").findings
+                               if f.exam_point in (None, cfg.exam_point))
         inputs.extend(read_findings(result.records_dir / "findings.json").run.inputs)
 
     doc = FindingsDocument(
@@ -322,7 +325,8 @@ def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog,
     result = run_records(RecordsInputs(**files), video_findings=video_findings)
     records_dir = out_dir / "records"
     with staged_dir(records_dir) as stage:
-        write_records_outputs(result, stage, command=f"examaudit audit (records of {cfg.exam_point})")
+        write_records_outputs(result, stage, command=f"examaudit audit (records of {cfg.exam_point})",
+                              exam_point=cfg.exam_point)
     custody.append(
         "records screened",
         inputs={role: sha256_file(p) for role, p in files.items()},

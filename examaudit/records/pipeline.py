@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -733,8 +734,9 @@ def _sha256(path: Path) -> str:
 
 
 def write_records_outputs(result: RecordsResult, out_dir: str | Path, *, command: str = "examaudit records",
-                          started_at: datetime | None = None) -> dict[str, Path]:
-    """Write ``candidates.csv``, ``exam_points.csv``, ``findings.json`` and ``validation.csv``."""
+                          started_at: datetime | None = None, exam_point: str | None = None) -> dict[str, Path]:
+    """Write ``candidates.csv``, ``exam_points.csv``, ``findings.json``, ``validation.csv`` and the
+    report's chart data ``summary.json`` (callback rates limited to ``exam_point`` when given)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f"{k}.{'json' if k == 'findings' else 'csv'}" for k in ("candidates", "exam_points", "findings", "validation")}
@@ -763,6 +765,11 @@ def write_records_outputs(result: RecordsResult, out_dir: str | Path, *, command
     run = RunInfo(command=command, started_at=started_at or now_utc(), finished_at=now_utc(), inputs=inputs,
                   parameters=asdict(result.parameters), stats=result.stats)
     write_findings(FindingsDocument(run=run, findings=result.findings), paths["findings"])
+    from .summary import records_summary  # summary builds on this module
+
+    paths["summary"] = out / "summary.json"
+    paths["summary"].write_text(json.dumps(records_summary(result, exam_point), ensure_ascii=False, indent=1) + "\n",
+                                encoding="utf-8")
     return paths
 
 

@@ -81,8 +81,12 @@ def _layout(exam_points: int | Sequence[str] | Layout, sessions_per_point: int, 
 def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *, sessions_per_point: int = 3,
                     candidates_per_session: int = 40, candidate_ids: Sequence[str] | None = None, n_items: int = 60,
                     planted_share: float = 0.25, pass_mark: float = 60.0, callback_share: float = 0.15,
-                    with_responses: bool = True) -> SimulatedRecords:
-    """Simulate roster, scores, responses, callbacks and certificates in memory, with the truth."""
+                    with_responses: bool = True, planted: Mapping[str, str] | None = None) -> SimulatedRecords:
+    """Simulate roster, scores, responses, callbacks and certificates in memory, with the truth.
+
+    ``planted`` names exam points and their misconduct (a ``CENTRE_PLANTS`` value) instead of
+    drawing them at random, so sample media can put the irregularities where its footage does.
+    """
     rng = np.random.default_rng(seed)
     layout = _layout(exam_points, sessions_per_point, candidates_per_session, candidate_ids)
     ep_of = np.array([r[0] for r in layout], dtype=object)
@@ -98,6 +102,11 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
     n_planted = int(round(planted_share * len(eps))) if len(eps) >= 4 else 0
     planted_eps = rng.permutation(len(eps))[:n_planted]
     plant_of_ep = {int(e): CENTRE_PLANTS[k % len(CENTRE_PLANTS)] for k, e in enumerate(planted_eps)}
+    if planted is not None:
+        unknown = sorted(set(planted.values()) - set(CENTRE_PLANTS)) + sorted(set(planted) - set(map(str, eps)))
+        if unknown:
+            raise ValueError(f"planted names unknown exam points or plants: {unknown}")
+        plant_of_ep = {int(np.flatnonzero(eps == ep)[0]): kind for ep, kind in planted.items()}
     ep_plant = np.array([plant_of_ep.get(int(e), "") for e in ep_idx], dtype=object)
 
     # items: 2PL discrimination and difficulty, 4 options, lognormal time intensity
