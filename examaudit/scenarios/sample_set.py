@@ -96,7 +96,7 @@ def build_sample_media(out_dir: str | Path, seed: int = 2024, *, duration_s: flo
             rooms.append({"id": rp.room, "name": rp.name, "cameras": [camera]})
         doc = {
             "exam_point": plan.exam_point, "name": plan.name, "city": plan.city, "timezone": "Asia/Shanghai",
-            "sessions": [{"id": "S1", "start": f"{plan.day} {plan.session_start}", "end": (start + timedelta(seconds=duration_s)).replace(tzinfo=None).isoformat(sep=" ", timespec="minutes"),
+            "sessions": [{"id": "S1", "start": f"{plan.day} {plan.session_start}", "end": (start + timedelta(seconds=duration_s)).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds"),
                           "subject": "建筑施工特种作业人员安全技术考核"}],
             "rooms": rooms,
         }
