@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..video.ingest import sha256_file
 from ..findings import (Finding, FindingKind, FindingsDocument, InputFile, RunInfo, Severity, Source, merge_findings,
                         now_utc, read_findings, write_findings)
 from . import reasons as R
@@ -725,14 +725,6 @@ def _similarity_rows(similarity: SimilarityResult | None, sc, room, seat) -> tup
 
 # -- the edge ------------------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_records_outputs(result: RecordsResult, out_dir: str | Path, *, command: str = "examaudit records",
                           started_at: datetime | None = None, exam_point: str | None = None) -> dict[str, Path]:
     """Write ``candidates.csv``, ``exam_points.csv``, ``findings.json``, ``validation.csv`` and the
@@ -760,7 +752,7 @@ def write_records_outputs(result: RecordsResult, out_dir: str | Path, *, command
         w.writerow(["file", "row", "column", "value", "reason", "action"])
         for r in result.rejected:
             w.writerow([r.file, r.row, r.column, r.value, r.reason, r.action])
-    inputs = [InputFile(role=role, path=str(p), sha256=_sha256(p), size_bytes=p.stat().st_size)
+    inputs = [InputFile(role=role, path=str(p), sha256=sha256_file(p), size_bytes=p.stat().st_size)
               for role, p in result.inputs if Path(p).is_file()]
     run = RunInfo(command=command, started_at=started_at or now_utc(), finished_at=now_utc(), inputs=inputs,
                   parameters=asdict(result.parameters), stats=result.stats)
