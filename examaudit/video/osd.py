@@ -109,24 +109,32 @@ class ClockOCR:
 def text_lines(gray: np.ndarray, band: float = 0.18) -> list[tuple[int, int, int, int]]:
     """Candidate OSD text lines in the top and bottom bands, widest first.
 
-    OSD text is drawn bright with a dark outline so it reads on any background: pixels that
-    are bright *and* next to dark ones, merged along the line, give the boxes. No text
-    detector is needed (it would cost half a gigabyte of memory for one picture).
+    OSD text is drawn bright, in thin strokes, usually with a dark outline: pixels that stand
+    out above their smoothed surroundings (a white top-hat) or that are bright next to dark
+    ones, merged along the line, give the boxes. No text detector is needed (it would cost
+    half a gigabyte of memory for one picture).
     """
     h, w = gray.shape[:2]
     bh = max(16, int(h * band))
     out = []
     for y_off in (0, h - bh):
         region = gray[y_off:y_off + bh]
-        dark = cv2.dilate((region < 70).astype(np.uint8), np.ones((3, 3), np.uint8))
-        ink = ((region > 200) & (dark > 0)).astype(np.uint8)
         k = max(3, int(round(h * 0.012)))
-        merged = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (4 * k, k)))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(merged)
-        for x, y, bw, bh2, area in stats[1:]:
-            if bw >= 6 * bh2 and bh2 >= 6 and bw >= 0.12 * w:
-                pad = max(2, bh2 // 4)
-                out.append((max(0, x - pad), max(0, y + y_off - pad), min(w, x + bw + pad + bh2), min(h, y + y_off + bh2 + pad)))
+        # Thin bright strokes on anything smoother: a white top-hat keeps them and drops the
+        # wall behind, whatever its brightness and however thin the dark outline was drawn.
+        hat = cv2.morphologyEx(region, cv2.MORPH_TOPHAT, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * k, 3 * k)))
+        dark = cv2.dilate((region < 70).astype(np.uint8), np.ones((3, 3), np.uint8))
+        for ink in (((region > 200) & (dark > 0)), ((hat > 35) & (region > 150))):
+            merged = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_CLOSE,
+                                      cv2.getStructuringElement(cv2.MORPH_RECT, (4 * k, k)))
+            n, _, stats, _ = cv2.connectedComponentsWithStats(merged)
+            for x, y, bw, bh2, area in stats[1:]:
+                if bw >= 6 * bh2 and bh2 >= 6 and bw >= 0.12 * w:
+                    pad = max(2, bh2 // 4)
+                    box = (int(max(0, x - pad)), int(max(0, y + y_off - pad)), int(min(w, x + bw + pad + bh2)),
+                           int(min(h, y + y_off + bh2 + pad)))
+                    if box not in out:
+                        out.append(box)
     out.sort(key=lambda b: -(b[2] - b[0]))
     return out
 
@@ -158,7 +166,8 @@ class OsdClockCheck:
     reading) to the rows where the clock was read.
 
     Parameters:
-        read_every_s: read one crop per this many seconds of footage (bisection adds more).
+        read_every_s: read one crop per this many seconds of footage, and the last one
+            (bisection adds more; each reading costs ~0.1 s at 1080p).
         jump_tol_s: offset changes beyond this are jumps (OSD seconds are whole seconds).
         drift_min_s: a steady offset change this large over the recording is drift.
 
@@ -168,7 +177,7 @@ class OsdClockCheck:
         box_: where the clock is in the analysed pictures.
     """
 
-    read_every_s: float = 60.0
+    read_every_s: float = 120.0
     jump_tol_s: float = 2.5
     drift_min_s: float = 6.0
     name: str = "osd"
@@ -233,6 +242,9 @@ class OsdClockCheck:
         drafts: list = []
         if self.box_ is None or n == 0:
             return drafts
+        last = max((i for i, c in enumerate(self._crops) if c is not None), default=None)
+        if last is not None:
+            self._read(last)  # the last picture is always read, so a short clip has two readings
         frozen = self._frozen_runs()
         in_frozen = np.zeros(n, bool)
         for a, b in frozen:
