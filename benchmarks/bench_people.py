@@ -34,12 +34,14 @@ PEOPLE_KINDS = ("absent_candidate", "candidate_left", "extra_person", "person_li
 SCENARIOS = ["normal", "absent_candidate", "candidate_left", "extra_person", "person_lingering",
              "still_empty_room", "camera_covered", "frozen_video"]
 BENCH = REPO / "out" / "bench"
+#: Bumped when the generator draws people differently, so cached clips are not reused.
+PEOPLE_VERSION = "v2"
 
 
 def suite(seed: int, width: int, height: int, duration_s: float) -> list[Path]:
     from examaudit.scenarios.generate import generate_suite
 
-    out = BENCH / f"people_suite_s{seed}_{width}x{height}_{int(duration_s)}s"
+    out = BENCH / f"people_{PEOPLE_VERSION}_suite_s{seed}_{width}x{height}_{int(duration_s)}s"
     clips = [out / f"{n}.mp4" for n in SCENARIOS]
     if not all(c.is_file() and Path(str(c) + ".truth.json").is_file() for c in clips):
         generate_suite(out, seed, width=width, height=height, duration_s=duration_s, scenarios=SCENARIOS,
@@ -143,7 +145,7 @@ def accuracy(seeds: list[int], width: int, height: int, duration_s: float, every
 def speed(seconds: float, every_s: float) -> None:
     from examaudit.scenarios.generate import generate_long_clip
 
-    path = BENCH / f"long_normal_{int(seconds)}s_1080p.mp4"
+    path = BENCH / f"long_normal_{PEOPLE_VERSION}_{int(seconds)}s_1080p.mp4"
     if not path.is_file():
         t0 = time.perf_counter()
         generate_long_clip(path, seconds, width=1920, height=1080, fps=25, gop_s=2.0, seed=0)

@@ -328,9 +328,12 @@ def _visitor_path(spec, rng, spot: tuple[float, float], a: float, b: float) -> t
 def _extra(spec, rng):
     L = spec.layout
     a, b = _span(rng, spec.duration_s, 0.2, 0.4, (0.25, 0.4))
-    # Stands at the right-hand wall, about halfway back, like a "helper" watching the room.
-    back = L.seats[0].desk_bottom
-    spot = (float(rng.uniform(0.90, 0.94)) * L.width, back + (L.front_y - back) * float(rng.uniform(0.1, 0.4)))
+    # Stands in the side aisle between two rows of desks, like a "helper" watching the room:
+    # away from every desk, so nobody would call it lingering beside a seat.
+    fronts = sorted({s.desk_bottom for s in L.seats})
+    r = int(rng.integers(0, max(1, len(fronts) - 1)))
+    y = (fronts[r] + fronts[r + 1]) / 2 if len(fronts) > 1 else fronts[0] + 0.5 * (L.front_y - fronts[0])
+    spot = (L.aisle_x + float(rng.uniform(-0.01, 0.01)) * L.width, float(y))
     path = _visitor_path(spec, rng, spot, a, b)
     walker = Walker(random_look(rng), "extra", path)
     # The span runs from the moment they step into the picture until they are gone again.

@@ -24,7 +24,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from .people import PersonLook, paste_sprite, seated_sprite, standing_sprite
+from .people import PersonLook, floor_shadow, paste_sprite, seated_sprite, standing_sprite
 
 Point = tuple[float, float]
 
@@ -287,7 +287,9 @@ class RoomRenderer:
                     cv2.copyTo(pix, mask, frame[y0:y0 + h, x0:x0 + w])
             else:
                 h = self.layout.standing_height(p.floor_y)
-                paste_sprite(frame, standing_sprite(p.look, h, p.stride), p.x, p.floor_y)
+                sprite = standing_sprite(p.look, h, p.stride)
+                floor_shadow(frame, p.x, p.floor_y, 0.3 * h)
+                paste_sprite(frame, sprite, p.x, p.floor_y)
         return frame
 
     def standing_box(self, p: StandingPose) -> tuple[float, float, float, float]:

@@ -37,7 +37,7 @@ from .people_findings import (
     schedule_span,
     seat_drafts,
 )
-from .people_motion import backgrounds, motion_thumbnail, seat_height_model, standing_blobs
+from .people_motion import backgrounds, foreground_mask, motion_thumbnail, seat_height_model, standing_blobs
 from .people_rules import PeopleThresholds
 from .sampler import Sample
 from .seats import SeatMap, assign_seated, fuse_evidence, point_in_polygon, propose_seat_map, seat_patches, smooth_occupancy
@@ -91,6 +91,7 @@ class HeadcountCheck:
         self.timeline: PeopleTimeline | None = None
         self._seats: SeatMap | None = None
         self._scale = 1.0
+        self._fg_scale = 1.0
         self._zone: np.ndarray | None = None
         self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # thumb, boxes, conf
         self._t: list[float] = []
@@ -173,7 +174,7 @@ class HeadcountCheck:
             occupied[:, j] = smooth_occupancy(ev.score[:, j], t, valid, fill_s=th.seat_fill_s,
                                               min_present_s=th.seat_min_present_s)
 
-        blobs = self._standing_blobs(t, valid)
+        blobs, fg = self._standing_blobs(t, valid)
         cam = self.context.camera
         allowed = int(getattr(cam, "invigilators_allowed", 1) if cam is not None else 1)
         sb = seats.boxes
@@ -186,11 +187,18 @@ class HeadcountCheck:
         for i in range(T):
             boxes, seat_of = self._boxes[i].astype(np.float64), self._seat_of[i]
             kept, kinds = [], []
+            conf = self._conf[i]
             for k, (b, j) in enumerate(zip(boxes, seat_of)):
                 if j >= 0:
                     kept.append(b), kinds.append("seated")
                 elif not _part_of_another(k, boxes):
-                    kept.append(b), kinds.append(self._role(b))
+                    role = self._role(b)
+                    # A weak box over seated people (one box across a back-row head and a front-row
+                    # candidate) looks like someone standing; it must differ from the usual room.
+                    if role == "standing" and conf[k] < th.weak_standing_conf and \
+                            fg[i] is not None and _foreground_share(b, fg[i], self._fg_scale) < th.standing_foreground:
+                        continue
+                    kept.append(b), kinds.append(role)
             for b in blobs[i]:
                 if not _covered(b, boxes):
                     kept.append(b), kinds.append(self._role(b, blob=True))
@@ -242,19 +250,25 @@ class HeadcountCheck:
         return drafts
 
     # ------------------------------------------------------------------ helpers
-    def _standing_blobs(self, t: np.ndarray, valid: np.ndarray) -> list[np.ndarray]:
+    def _standing_blobs(self, t: np.ndarray, valid: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+        """Person-tall foreground blobs per sample, and the foreground mask (thumbnail pixels) they came from."""
         T = len(t)
         if not self.thresholds.motion or len(self._thumbs) != T or T < 5:
-            return [np.zeros((0, 4))] * T
+            return [np.zeros((0, 4))] * T, [None] * T
         thumbs = np.stack(self._thumbs)
         k = self._size[0] / thumbs.shape[2] if thumbs.shape[2] else 1.0
+        self._fg_scale = k
         idx, bgs = backgrounds(thumbs, t, valid, self.thresholds.background_window_s)
         model = seat_height_model(self._seats.boxes / k if self._seats is not None else np.zeros((0, 4)), thumbs.shape[1])
         least = lambda y: self.thresholds.standing_ratio * model(y)  # noqa: E731
-        out = []
+        out, masks = [], []
         for i in range(T):
-            out.append(standing_blobs(thumbs[i], bgs[idx[i]], least) * k if valid[i] else np.zeros((0, 4)))
-        return out
+            if valid[i]:
+                out.append(standing_blobs(thumbs[i], bgs[idx[i]], least) * k)
+                masks.append(foreground_mask(thumbs[i], bgs[idx[i]]))
+            else:
+                out.append(np.zeros((0, 4))), masks.append(None)
+        return out, masks
 
     def _role(self, b: np.ndarray, blob: bool = False) -> str:
         if self._zone is not None and point_in_polygon(self._zone, (b[0] + b[2]) / 2, b[3], 0.02 * self._size[1]):
@@ -287,6 +301,16 @@ def _covered(blob: np.ndarray, boxes: np.ndarray, share: float = 0.3) -> bool:
     iy = np.clip(np.minimum(blob[3], boxes[:, 3]) - np.maximum(blob[1], boxes[:, 1]), 0, None)
     area = max((blob[2] - blob[0]) * (blob[3] - blob[1]), 1e-9)
     return bool((ix * iy / area).max() > share)
+
+
+def _foreground_share(box: np.ndarray, mask: np.ndarray, scale: float) -> float:
+    """Share of ``box`` (analysed pixels) that differs from the room's usual look (``mask`` in thumbnail pixels)."""
+    h, w = mask.shape
+    x0, y0 = int(max(0, box[0] / scale)), int(max(0, box[1] / scale))
+    x1, y1 = int(min(w, np.ceil(box[2] / scale))), int(min(h, np.ceil(box[3] / scale)))
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    return float(mask[y0:y1, x0:x1].mean())
 
 
 def _part_of_another(k: int, boxes: np.ndarray, share: float = 0.45) -> bool:

@@ -64,6 +64,12 @@ def backgrounds(thumbs: np.ndarray, t_s: np.ndarray, valid: np.ndarray, window_s
     return index, np.stack(bgs) if bgs else np.zeros((0,) + thumbs.shape[1:], np.uint8)
 
 
+def foreground_mask(thumb: np.ndarray, background: np.ndarray, threshold: float = 25.0) -> np.ndarray:
+    """0/1 mask of pixels that differ from the background by more than ``threshold`` grey levels."""
+    diff = cv2.absdiff(thumb, background)
+    return (cv2.GaussianBlur(diff, (3, 3), 0) > threshold).astype(np.uint8)
+
+
 def standing_blobs(thumb: np.ndarray, background: np.ndarray, min_height: Callable[[float], float],
                    threshold: float = 25.0) -> np.ndarray:
     """Boxes ``(N, 4)`` xyxy (thumbnail pixels) of person-tall blobs that differ from the background.
@@ -71,8 +77,7 @@ def standing_blobs(thumb: np.ndarray, background: np.ndarray, min_height: Callab
     ``min_height(bottom_y)`` is the least height a standing person whose feet are at
     ``bottom_y`` can have.
     """
-    diff = cv2.absdiff(thumb, background)
-    mask = (cv2.GaussianBlur(diff, (3, 3), 0) > threshold).astype(np.uint8)
+    mask = foreground_mask(thumb, background, threshold)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 3), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask)

@@ -18,7 +18,12 @@ class PeopleThresholds:
         detector: options for :func:`examaudit.video.detector.load_detector` (``None``: bundled model).
         reuse_diff: grey levels; when no 8x8-pixel block of a 96-pixel-wide thumbnail changed more
             than this since the last detected sample, its detections are reused.
-        standing_ratio: a box taller than this many seat heights is someone standing, not seated.
+        standing_ratio: a box taller than this many seat heights is someone standing, not seated
+            (a seated person's box is about 0.7 of their seat region, someone standing at the same
+            depth about 1.5).
+        weak_standing_conf: a standing box scored below this needs ``standing_foreground`` support.
+        standing_foreground: share of a weak standing box that must differ from the room's usual
+            look (the background model); a box across seated people who are always there does not.
         seat_fill_s: empty stretches of a seat up to this long between occupied ones are filled
             (bending down, a missed detection).
         seat_min_present_s: occupied stretches shorter than this are dropped (someone walking past).
@@ -36,7 +41,9 @@ class PeopleThresholds:
 
     detector: dict[str, Any] | None = None
     reuse_diff: float = 3.0
-    standing_ratio: float = 1.6
+    standing_ratio: float = 1.25
+    weak_standing_conf: float = 0.5
+    standing_foreground: float = 0.15
     seat_fill_s: float = 10.0
     seat_min_present_s: float = 4.0
     absent_min_s: float = 300.0
