@@ -197,3 +197,28 @@ def test_real_footage_clips(tmp_path):
         pts, _ = _packets(p)
         assert len(pts) > 10 and truth.scenario.startswith("real_")
         assert _opencv_frames(p) == len(pts)
+
+
+def test_standing_people_are_seen_by_the_detector():
+    """Standing sprites must be people a real detector finds (old drawn-legs sprites: ~40%)."""
+    from examaudit.scenarios.catalog import base_scene
+    from examaudit.scenarios.people import random_look
+    from examaudit.scenarios.room import RoomRenderer, SeatedPose, StandingPose
+    from examaudit.video.detector import OnnxPersonDetector, box_iou
+
+    det = OnnxPersonDetector()
+    hits = 0
+    n = 16
+    for k in range(n):
+        rng = np.random.default_rng([500, k])
+        scene = base_scene(500 + k, 640, 360, 10.0, invigilators=0)
+        L = scene.layout
+        r = RoomRenderer(L)
+        s = L.seats[int(rng.integers(0, len(L.seats)))]
+        x, y = L.beside(s, int(rng.choice([-1, 1]))) if k % 2 else (L.aisle_x, float(rng.uniform(L.seats[0].desk_bottom, L.front_y)))
+        p = StandingPose(random_look(rng), x, y, int(rng.integers(-2, 3)))
+        img = r.render([SeatedPose(o.seat_index, o.look) for o in scene.occupants], [p])
+        box = np.clip(np.array(r.standing_box(p)), 0, [640, 360, 640, 360])
+        d = det.detect(img)
+        hits += bool(len(d)) and float(box_iou(box[None], d.xyxy).max()) >= 0.3
+    assert hits >= 0.85 * n, f"detector found {hits}/{n} standing people"
