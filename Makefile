@@ -35,8 +35,11 @@ test: $(STAMP) sysdeps
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Regenerates the committed demo data (footage, YAML, truth, records); cases.csv is kept.
 sample-media: $(STAMP)
-	$(VENV)/bin/examaudit scenarios --sample-media sample_media --seed 2024
+	rm -rf sample_media/EP-* sample_media/records
+	$(PY) -c "from examaudit.scenarios.sample_set import build_sample_media as f; f('sample_media', seed=2024)"
+	$(PY) -c "from examaudit.scenarios.sample_records import build_sample_records as f; f('sample_media', seed=2024)"
 
 schema: $(STAMP)
 	$(VENV)/bin/examaudit schema --out examaudit/schemas/findings.schema.json
