@@ -8,6 +8,7 @@ from examaudit.video.integrity import (
     IntegrityCheck,
     Thresholds,
     classify_samples,
+    find_splices,
     frame_features,
     frozen_runs,
     hamming,
@@ -20,12 +21,12 @@ from examaudit.video.loops import find_loops, packet_repeats
 from examaudit.video.sampler import Sample
 
 
-def room(seed: int = 0, h: int = 180, w: int = 320) -> np.ndarray:
+def room(seed: int = 0, h: int = 180, w: int = 320, layout: int = 99) -> np.ndarray:
     """A textured 'room': blocks, lines and text-like edges, plus sensor noise."""
     rng = np.random.default_rng(seed)
     img = np.full((h, w), 120, np.uint8)
-    base = np.random.default_rng(99)
-    for _ in range(40):
+    base = np.random.default_rng(layout)
+    for _ in range(160):
         x, y = base.integers(0, w - 30), base.integers(20, h - 40)
         img[y:y + base.integers(5, 30), x:x + base.integers(5, 30)] = base.integers(20, 240)
     noise = rng.normal(0, 2.5, img.shape)
@@ -160,3 +161,19 @@ def test_clean_noisy_room_gives_nothing():
     imgs = [cv2.cvtColor(room(i), cv2.COLOR_GRAY2BGR) for i in range(30)]
     rows, drafts = _run(IntegrityCheck(), imgs)
     assert drafts == [] and all(r["trusted"] for r in rows)
+
+
+def test_splice_to_other_footage_but_not_someone_walking_in():
+    import cv2
+
+    th = Thresholds()
+    other = [cv2.add(room(i, layout=7), 25) for i in range(10, 20)]  # another room, other lights
+    seq = [room(i) for i in range(10)] + other
+    thumbs = [cv2.resize(g, (160, 90), interpolation=cv2.INTER_AREA) for g in seq]
+    labels = np.full(len(seq), "", dtype=object)
+    assert find_splices(feats(seq), thumbs, labels, th) == [10]
+    walked_in = [room(i) for i in range(20)]
+    for g in walked_in[10:]:
+        g[60:150, 140:180] = 40  # a dark figure that stays
+    thumbs = [cv2.resize(g, (160, 90), interpolation=cv2.INTER_AREA) for g in walked_in]
+    assert find_splices(feats(walked_in), thumbs, labels, th) == []

@@ -167,7 +167,8 @@ class Thresholds:
         splice_corr: consecutive thumbnails correlating below this may be a cut ...
         splice_step: ... when the picture statistics step by this many noise floors (summed over
             brightness, log sharpness, log edge density, entropy) and stay there ...
-        splice_area: ... and at least this fraction of the picture's blocks look different.
+        splice_area: ... and at least this fraction of the picture's blocks look different;
+            or a step of ``splice_step_weak`` with ``splice_area_strong`` of the blocks changed.
         min_samples: samples a tamper span needs (one odd picture is not tampering).
     """
 
@@ -186,7 +187,9 @@ class Thresholds:
     frozen_min_s: float = 12.0
     splice_corr: float = 0.9
     splice_step: float = 10.0
-    splice_area: float = 0.5
+    splice_area: float = 0.4
+    splice_step_weak: float = 5.0
+    splice_area_strong: float = 0.85
     min_samples: int = 2
 
 
@@ -391,14 +394,19 @@ def find_splices(feats: list[FrameFeatures], thumbs: list[np.ndarray], labels: n
     steps = step_scores(feats, k)
     out: list[int] = []
     for i in range(k, n - k + 1):
-        if steps[i] < th.splice_step or steps[i] < steps[max(0, i - 1):i + 2].max():
+        if steps[i] < th.splice_step_weak or steps[i] < steps[max(0, i - 1):i + 2].max():
             continue
         if (labels[max(0, i - k):i + k] != "").any():
             continue
         if shift is not None and float(np.median(shift[i:i + k])) > th.moved_px:
             continue  # the view moved: registration explains the change
         c = zncc(content_band(thumbs[i - 1]), content_band(thumbs[i]))
-        if c < th.splice_corr and changed_area(thumbs[max(0, i - k):i], thumbs[i:i + k]) >= th.splice_area:
+        if c >= th.splice_corr:
+            continue
+        # Either the statistics step hard and most of the picture changes, or nearly all of
+        # the picture changes and the statistics step at least moderately.
+        area = changed_area(thumbs[max(0, i - k):i], thumbs[i:i + k])
+        if (steps[i] >= th.splice_step and area >= th.splice_area) or area >= th.splice_area_strong:
             out.append(i)
     return out
 
@@ -409,14 +417,20 @@ def changed_area(before: list[np.ndarray], after: list[np.ndarray], grid: tuple[
 
     Someone walking in and staying changes the blocks they stand in; other footage changes
     the walls, the floor and the desks, i.e. most blocks. ``level`` is in standard deviations
-    of the picture, after each run's median picture is normalised.
+    of the picture, after the runs' median pictures are matched for gain and offset.
     """
-    def norm(x: np.ndarray) -> np.ndarray:
-        # Gain and offset removed: a camera re-adjusting its exposure is not other footage.
-        x = content_band(np.median(np.stack(x), axis=0).astype(np.float32))
-        return (x - x.mean()) / max(float(x.std()), 1.0)
-
-    a, b = norm(before), norm(after)
+    a = content_band(np.median(np.stack(before), axis=0).astype(np.float32))
+    b = content_band(np.median(np.stack(after), axis=0).astype(np.float32))
+    # Gain and offset are fitted away (a camera re-adjusting its exposure is not other
+    # footage), twice: the second fit leaves out what the first could not explain, so
+    # someone large walking in does not tilt the fit and with it every other block.
+    keep = np.ones(a.shape, bool)
+    for _ in range(2):
+        g, o = np.polyfit(a[keep].ravel(), b[keep].ravel(), 1) if a[keep].std() > 1e-3 else (1.0, 0.0)
+        r = np.abs(b - (g * a + o))
+        keep = r <= max(2.0 * float(np.median(r)), 1.0)
+    scale = max(float(a.std()), 1.0)
+    a, b = (g * a + o) / scale, b / scale
     gy, gx = grid
     h, w = a.shape
     d = np.abs(a - b)[: h - h % gy, : w - w % gx]
