@@ -35,7 +35,8 @@ from .evidence import EvidenceImage, encode_jpeg
 from .sampler import Sample
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_TIME = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})\s*[:：]\s*(\d{2})")
+#: OCR often drops one colon ("14:0205"); one is still required, so a digit run is not a time.
+_TIME = re.compile(r"(\d{1,2})\s*([:：]?)\s*(\d{2})\s*([:：]?)\s*(\d{2})(?!\d)")
 _PM = ("下午", "PM", "pm", "P.M", "晚上")
 _AM = ("上午", "AM", "am", "A.M", "凌晨", "早上")
 #: The zone NVR clocks in Chinese exam centres are set to, when the config names none.
@@ -51,11 +52,11 @@ def parse_clock(text: str, near: datetime | None = None) -> datetime | None:
     """
     d = _DATE.search(text)
     tm = _TIME.search(text, d.end() if d else 0) or _TIME.search(text)
-    if not d or not tm:
+    if not d or not tm or not (tm.group(2) or tm.group(4)):
         return None
     try:
         y, mo, dd = (int(v) for v in d.groups())
-        hh, mi, ss = (int(v) for v in tm.groups())
+        hh, mi, ss = (int(tm.group(k)) for k in (1, 3, 5))
         base = datetime(y, mo, dd)
     except ValueError:
         return None
@@ -293,11 +294,16 @@ class OsdClockCheck:
     def _bisect(self, a: ClockReading, b: ClockReading, in_frozen: np.ndarray) -> tuple[ClockReading, ClockReading]:
         """Narrow a change of offset down to two neighbouring samples, reading crops in between."""
         while b.index - a.index > 1:
-            m = (a.index + b.index) // 2
-            if in_frozen[m]:
-                break
-            r = self._read(m)
-            if r.clock is None:
+            mid = (a.index + b.index) // 2
+            # A reading OCR cannot parse is skipped for its neighbour, not taken as the end.
+            r = None
+            for m in (mid, mid - 1, mid + 1, mid - 2, mid + 2):
+                if a.index < m < b.index and not in_frozen[m]:
+                    r = self._read(m)
+                    if r.clock is not None:
+                        break
+                    r = None
+            if r is None:
                 break
             if abs(_offset(r) - _offset(a)) > self.jump_tol_s:
                 b = r
@@ -379,8 +385,8 @@ def _same_clock(a: np.ndarray, b: np.ndarray) -> bool:
     pixels count).
     """
     text = (a > 190) | (b > 190)
-    if text.sum() < 20:
-        return False
+    if text.sum() < 20 or text.mean() > 0.5:
+        return False  # no text to compare, or a washed-out picture where everything is "text"
     changed = np.abs(a.astype(np.int16) - b.astype(np.int16)) > 60
     return float((changed & text).sum()) / float(text.sum()) < 0.01
 
