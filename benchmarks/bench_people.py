@@ -35,7 +35,7 @@ SCENARIOS = ["normal", "absent_candidate", "candidate_left", "extra_person", "pe
              "still_empty_room", "camera_covered", "frozen_video"]
 BENCH = REPO / "out" / "bench"
 #: Bumped when the generator draws people differently, so cached clips are not reused.
-PEOPLE_VERSION = "v2"
+PEOPLE_VERSION = "v3"
 
 
 def suite(seed: int, width: int, height: int, duration_s: float) -> list[Path]:
@@ -75,7 +75,8 @@ def evaluate(clip: Path, params: AnalyzeParams) -> dict:
     found = [f for f in res.findings if f.kind.value in PEOPLE_KINDS]
     events = [e for e in truth["events"] if e["kind"] in PEOPLE_KINDS]
     return {"clip": clip.name, "scenario": truth["scenario"], "right": right, "total": total, "found": found,
-            "events": events, "elapsed_s": elapsed, "duration_s": truth["duration_s"]}
+            "events": events, "elapsed_s": elapsed, "duration_s": truth["duration_s"],
+            "stats": res.outputs.get("people_stats", {})}
 
 
 def match(found, events, slack: float) -> tuple[int, int, int, list]:
@@ -109,6 +110,7 @@ def accuracy(seeds: list[int], width: int, height: int, duration_s: float, every
     counts = defaultdict(lambda: [0, 0, 0])
     normal_false = 0
     normal_clips = 0
+    reused = [0, 0]
     for seed in seeds:
         for clip in suite(seed, width, height, duration_s):
             r = evaluate(clip, params)
@@ -128,6 +130,8 @@ def accuracy(seeds: list[int], width: int, height: int, duration_s: float, every
             if r["scenario"] in ("normal", "still_empty_room"):
                 normal_clips += 1
                 normal_false += len(r["found"])
+                reused[0] += r["stats"].get("reused", 0)
+                reused[1] += r["stats"].get("reused", 0) + r["stats"].get("detected", 0)
             acc = r["right"] / max(1, r["total"])
             print(f"seed {seed} {r['scenario']:<18} occupancy {acc:.3f}  people findings {len(r['found'])}  "
                   f"{r['duration_s'] / r['elapsed_s']:.1f}x real-time")
@@ -140,6 +144,7 @@ def accuracy(seeds: list[int], width: int, height: int, duration_s: float, every
         f1 = 2 * p * rc / max(1e-9, p + rc) if tp else (1.0 if fp == fn == 0 else 0.0)
         print(f"{kind:<20} tp {tp:3d} fp {fp:3d} fn {fn:3d}  precision {p:.2f} recall {rc:.2f} F1 {f1:.2f}")
     print(f"people findings on normal sessions: {normal_false} over {normal_clips} clips (target 0)")
+    print(f"detections reused on normal sessions: {reused[0]}/{reused[1]} = {reused[0] / max(1, reused[1]):.2f}")
 
 
 def speed(seconds: float, every_s: float) -> None:

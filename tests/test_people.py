@@ -206,17 +206,48 @@ def test_check_reuses_detections_when_nothing_changed_and_pickles():
     ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
     check = HeadcountCheck(ctx, detector=det, thresholds=PeopleThresholds(motion=False))
     rows = []
-    for i in range(12):
+    for i in range(20):
         row = {"t_s": 2.0 * i}
-        check.observe(Sample(i, 2.0 * i, None, True, picture(i < 8, noise=2, seed=i)), row)
+        check.observe(Sample(i, 2.0 * i, None, True, picture(i < 12, noise=2, seed=i)), row)
         rows.append(row)
-    assert det.calls == 2 and check.stats == {"detected": 2, "reused": 10}
-    assert [r["detection_reused"] for r in rows[:3]] == [False, True, True]
+    # The first seven samples teach the noise level; then only the candidate leaving is detected.
+    assert [int(r["detection_reused"]) for r in rows] == [0] * 7 + [1] * 5 + [0] + [1] * 7
+    assert det.calls == 8 and check.stats == {"detected": 8, "reused": 12}
     check.finish(rows)
-    assert [r["seat_01"] for r in rows] == [1] * 8 + [0] * 4
+    assert [r["seat_01"] for r in rows] == [1] * 12 + [0] * 8
     assert rows[0]["seated"] == 1 and rows[0]["persons"] == 1 and rows[-1]["tracks"] == 1
     clone = pickle.loads(pickle.dumps(HeadcountCheck(ctx)))
     assert clone.detector is None and clone.name == "headcount"
+
+
+def test_change_gate_learns_each_blocks_own_noise():
+    """A clock that changes every sample does not force detection; a new person elsewhere does,
+    and so does a long run of reuse."""
+    from examaudit.video.headcount import ChangeGate
+
+    gate = ChangeGate(learn=4, max_reuse=5)
+    base = np.full((54, 96), 100, np.uint8)
+    decided = []
+    for i in range(16):
+        img = base.copy()
+        img[0:8, 0:16] = 100 + 25 * (i % 2)  # the burned-in clock ticking
+        if i == 9:
+            img[24:40, 40:48] = 40  # somebody walks in
+        same = gate.unchanged(img)
+        if not same:
+            gate.detected(img)
+        decided.append(int(same))
+    assert decided[:5] == [0] * 5  # learning
+    assert decided[9] == 0 and decided[10] == 0  # walked in, and gone again
+    assert decided[5:9] == [1] * 4 and decided[11:16] == [1] * 5
+    gate2 = ChangeGate(learn=1, max_reuse=3)
+    seq = []
+    for _ in range(10):
+        same = gate2.unchanged(base)
+        if not same:
+            gate2.detected(base)
+        seq.append(int(same))
+    assert seq == [0, 0, 1, 1, 1, 0, 1, 1, 1, 0]
 
 
 def test_block_change_sees_a_small_local_change():

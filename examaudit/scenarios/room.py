@@ -102,8 +102,12 @@ class RoomLayout:
         return [s.seat for s in self.seats].index(seat)
 
     def beside(self, seat: SeatPlace, side: int = 1) -> Point:
-        """A floor point just beside ``seat``'s desk (side -1 left, +1 right), where someone lingers."""
-        return seat.cx + side * seat.desk_half_w * 1.25, seat.desk_bottom + 0.02 * self.height
+        """A floor point at the front corner of ``seat``'s desk (side -1 left, +1 right), where someone lingers.
+
+        Nearer this seat than its neighbour: desks stand 2.27 half-widths apart, so a point past
+        the desk's edge (the old 1.25 half-widths) was as close to the next candidate's desk.
+        """
+        return seat.cx + side * seat.desk_half_w * 0.85, seat.desk_bottom + 0.03 * self.height
 
 
 def _row_geometry(height: int, rows: int) -> tuple[np.ndarray, np.ndarray, float]:

@@ -40,7 +40,8 @@ from .people_findings import (
 from .people_motion import backgrounds, foreground_mask, motion_thumbnail, seat_height_model, standing_blobs
 from .people_rules import PeopleThresholds
 from .sampler import Sample
-from .seats import SeatMap, assign_seated, fuse_evidence, point_in_polygon, propose_seat_map, seat_patches, smooth_occupancy
+from .seats import (SEAT_ANCHOR, SeatMap, assign_seated, fuse_evidence, heads_in_seats, point_in_polygon, propose_seat_map,
+                    seat_patches, smooth_occupancy)
 from .tracking import BoxTracker
 
 #: Width of the thumbnail the "did anything change?" test compares.
@@ -53,14 +54,71 @@ def change_thumbnail(gray: np.ndarray) -> np.ndarray:
     return cv2.resize(gray, (CHANGE_WIDTH, max(CHANGE_BLOCK, int(round(h * CHANGE_WIDTH / w)))), interpolation=cv2.INTER_AREA)
 
 
-def largest_block_change(a: np.ndarray, b: np.ndarray, block: int = CHANGE_BLOCK) -> float:
-    """The largest mean grey-level change of any ``block x block`` tile between two thumbnails."""
+def block_changes(a: np.ndarray, b: np.ndarray, block: int = CHANGE_BLOCK) -> np.ndarray:
+    """Mean grey-level change of every ``block x block`` tile between two thumbnails (``inf``: sizes differ)."""
     if a.shape != b.shape:
-        return float("inf")
+        return np.full((1, 1), np.inf, np.float32)
     d = cv2.absdiff(a, b).astype(np.float32)
     h, w = (d.shape[0] // block) * block, (d.shape[1] // block) * block
-    tiles = d[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+    return d[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+
+
+def largest_block_change(a: np.ndarray, b: np.ndarray, block: int = CHANGE_BLOCK) -> float:
+    """The largest mean grey-level change of any ``block x block`` tile between two thumbnails."""
+    tiles = block_changes(a, b, block)
     return float(tiles.max()) if tiles.size else 0.0
+
+
+class ChangeGate:
+    """Decides per sample whether the picture changed since the last detected one.
+
+    A static room still changes between samples: compression noise everywhere, the burned-in
+    clock every second, seated candidates swaying a pixel or two. So each ``8x8`` block of the
+    change thumbnail gets its own noise level, learned from the first ``learn`` pairs of
+    consecutive samples (the median, so one person walking past does not raise it), and a
+    sample counts as unchanged when no block moved more than ``factor`` times its own level
+    plus ``margin`` grey levels. After ``max_reuse`` reused samples in a row the detector runs
+    anyway, so slow drift cannot carry stale boxes for long.
+
+    Example:
+        >>> gate = ChangeGate(learn=2)
+        >>> a = np.full((16, 16), 100, np.uint8)
+        >>> seen = []
+        >>> for _ in range(4):
+        ...     same = gate.unchanged(a)
+        ...     if not same:
+        ...         gate.detected(a)
+        ...     seen.append(same)
+        >>> seen
+        [False, False, False, True]
+    """
+
+    def __init__(self, learn: int = 6, factor: float = 2.0, margin: float = 3.0, max_reuse: int = 9):
+        self.learn, self.factor, self.margin, self.max_reuse = learn, factor, margin, max_reuse
+        self.level_: np.ndarray | None = None
+        self._pairs: list[np.ndarray] = []
+        self._prev: np.ndarray | None = None
+        self._ref: np.ndarray | None = None
+        self._run = 0
+
+    def unchanged(self, thumb: np.ndarray) -> bool:
+        """Whether ``thumb`` matches the last detected sample; call :meth:`detected` when it does not."""
+        prev, self._prev = self._prev, thumb
+        if self.level_ is None:
+            if prev is not None and prev.shape == thumb.shape:
+                self._pairs.append(block_changes(thumb, prev))
+                if len(self._pairs) >= self.learn:
+                    self.level_ = np.median(np.stack(self._pairs), axis=0)
+            return False
+        if self._ref is None or self._run >= self.max_reuse:
+            return False
+        d = block_changes(thumb, self._ref)
+        same = d.shape == self.level_.shape and bool(np.all(d <= self.factor * self.level_ + self.margin))
+        self._run = self._run + 1 if same else 0
+        return same
+
+    def detected(self, thumb: np.ndarray) -> None:
+        self._ref, self._run = thumb, 0
 
 
 class HeadcountCheck:
@@ -94,6 +152,7 @@ class HeadcountCheck:
         self._fg_scale = 1.0
         self._zone: np.ndarray | None = None
         self._last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # thumb, boxes, conf
+        self._gate: ChangeGate | None = None
         self._t: list[float] = []
         self._boxes: list[np.ndarray] = []
         self._seat_of: list[np.ndarray] = []
@@ -105,6 +164,7 @@ class HeadcountCheck:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_last"] = None
+        state["_gate"] = None
         return state
 
     def _detector(self):
@@ -131,7 +191,9 @@ class HeadcountCheck:
             self._setup(image)
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
         thumb = change_thumbnail(gray)
-        reused = self._last is not None and largest_block_change(thumb, self._last[0]) <= self.thresholds.reuse_diff
+        if self._gate is None:
+            self._gate = ChangeGate(margin=self.thresholds.reuse_diff)
+        reused = self._gate.unchanged(thumb) and self._last is not None
         if reused:
             boxes, conf = self._last[1], self._last[2]
             self.stats["reused"] += 1
@@ -139,6 +201,7 @@ class HeadcountCheck:
             dets = self._detector().detect(image)
             boxes, conf = dets.xyxy.astype(np.float32), dets.confidence.astype(np.float32)
             self._last = (thumb, boxes, conf)
+            self._gate.detected(thumb)
             self.stats["detected"] += 1
         seats = self._seats
         self._t.append(float(sample.t_s))
@@ -170,11 +233,14 @@ class HeadcountCheck:
         patches = np.stack(self._patches) if S else np.zeros((T, 0, 1, 1), np.uint8)
         ev = fuse_evidence(box_conf, patches, valid) if S else None
         occupied = np.zeros((T, S), bool)
+        witness = (box_conf > 0) | np.array([heads_in_seats(self._boxes[i], seats) for i in range(T)]).reshape(T, S)
         for j in range(S):
             occupied[:, j] = smooth_occupancy(ev.score[:, j], t, valid, fill_s=th.seat_fill_s,
-                                              min_present_s=th.seat_min_present_s)
+                                              min_present_s=th.seat_min_present_s, confirmed=witness[:, j],
+                                              min_confirmed=th.seat_min_confirmed)
 
         blobs, fg = self._standing_blobs(t, valid)
+        height_model = seat_height_model(seats.boxes, self._size[1]) if S else None
         cam = self.context.camera
         allowed = int(getattr(cam, "invigilators_allowed", 1) if cam is not None else 1)
         sb = seats.boxes
@@ -188,20 +254,30 @@ class HeadcountCheck:
             boxes, seat_of = self._boxes[i].astype(np.float64), self._seat_of[i]
             kept, kinds = [], []
             conf = self._conf[i]
+            seated = seat_of >= 0
             for k, (b, j) in enumerate(zip(boxes, seat_of)):
                 if j >= 0:
                     kept.append(b), kinds.append("seated")
-                elif not _part_of_another(k, boxes):
+                elif not _part_of_another(k, boxes, seated):
                     role = self._role(b)
+                    if role == "standing" and not self._on_feet(b, occupied[i], height_model):
+                        continue
                     # A weak box over seated people (one box across a back-row head and a front-row
                     # candidate) looks like someone standing; it must differ from the usual room.
                     if role == "standing" and conf[k] < th.weak_standing_conf and \
                             fg[i] is not None and _foreground_share(b, fg[i], self._fg_scale) < th.standing_foreground:
                         continue
                     kept.append(b), kinds.append(role)
+            # Only people on their feet already counted hide a blob. Not a box set aside (one box across
+            # a seated candidate and the person beside them), nor a seated box: a person-tall blob
+            # reaching the floor in front of a desk is somebody standing there, whose upper body the
+            # detector may have paired with the seat behind them.
+            feet = np.asarray([b for b, k in zip(kept, kinds) if k != "seated"], np.float64).reshape(-1, 4)
             for b in blobs[i]:
-                if not _covered(b, boxes):
-                    kept.append(b), kinds.append(self._role(b, blob=True))
+                role = self._role(b, blob=True)
+                if not _covered(b, feet) and \
+                        (role != "standing" or self._on_feet(b, occupied[i], height_model)):
+                    kept.append(b), kinds.append(role)
             kb = np.asarray(kept, np.float64).reshape(-1, 4)
             ids = tracker.update(float(t[i]), kb)
             n_zone_det = sum(1 for k, b in zip(kinds, kept) if k == "invigilator" and not _is_blob(b, blobs[i]))
@@ -275,6 +351,26 @@ class HeadcountCheck:
             return "invigilator"
         return "standing"
 
+    def _on_feet(self, b: np.ndarray, occupied: np.ndarray, height_model) -> bool:
+        """Whether a box not paired with a seat can be somebody on their feet.
+
+        Seats give the depth scale: someone standing with their feet at the box's bottom is at
+        least ``standing_ratio`` seat heights tall there. And feet stand on the floor, not on a
+        desk: a box whose bottom lies inside an occupied seat above its desk line is a seated
+        candidate merged with whoever sits behind them (or with a neighbour), not a person.
+        """
+        if height_model is None:
+            return True
+        fx, fy = (b[0] + b[2]) / 2, b[3]
+        if b[3] - b[1] < self.thresholds.standing_ratio * height_model(fy):
+            return False
+        seats = self._seats
+        for j in np.flatnonzero(occupied):
+            x0, y0, x1, y1 = seats.boxes[j]
+            if fy <= y0 + (SEAT_ANCHOR + 0.1) * (y1 - y0) and point_in_polygon(seats.polygons[j], fx, fy):
+                return False
+        return True
+
     def _beside_seat(self, b: np.ndarray, sb: np.ndarray, occupied: np.ndarray) -> int:
         """The occupied seat whose front edge this person's feet are next to, or -1."""
         if len(sb) == 0:
@@ -313,17 +409,21 @@ def _foreground_share(box: np.ndarray, mask: np.ndarray, scale: float) -> float:
     return float(mask[y0:y1, x0:x1].mean())
 
 
-def _part_of_another(k: int, boxes: np.ndarray, share: float = 0.45) -> bool:
-    """Whether box ``k`` is mostly covered by the other boxes: a second box on one person (an upper
-    body) or one box across two seated people (a head over the desk in front)."""
+def _part_of_another(k: int, boxes: np.ndarray, seated: np.ndarray, share: float = 0.45,
+                     inside: float = 0.8) -> bool:
+    """Whether box ``k`` is a second box on somebody already boxed: mostly inside one other box
+    (an upper body), or mostly covered by seated candidates' boxes (one box across a head and
+    the desk in front). Two people standing side by side overlap a lot and are both kept."""
     b = boxes[k]
     others = np.delete(boxes, k, axis=0)
     if len(others) == 0:
         return False
+    sat = np.delete(np.asarray(seated, bool), k)
     area = max((b[2] - b[0]) * (b[3] - b[1]), 1e-9)
     ix = np.clip(np.minimum(b[2], others[:, 2]) - np.maximum(b[0], others[:, 0]), 0, None)
     iy = np.clip(np.minimum(b[3], others[:, 3]) - np.maximum(b[1], others[:, 1]), 0, None)
-    return bool(min(1.0, float((ix * iy).sum()) / area) > share)
+    cover = ix * iy / area
+    return bool(cover.max() > inside or min(1.0, float(cover[sat].sum())) > share)
 
 
 def _is_blob(b: np.ndarray, blobs: np.ndarray) -> bool:

@@ -17,7 +17,8 @@ class PeopleThresholds:
     Attributes:
         detector: options for :func:`examaudit.video.detector.load_detector` (``None``: bundled model).
         reuse_diff: grey levels; when no 8x8-pixel block of a 96-pixel-wide thumbnail changed more
-            than this since the last detected sample, its detections are reused.
+            than twice its own noise level (learned from the first sample pairs) plus this since the
+            last detected sample, its detections are reused (see :class:`~.headcount.ChangeGate`).
         standing_ratio: a box taller than this many seat heights is someone standing, not seated
             (a seated person's box is about 0.7 of their seat region, someone standing at the same
             depth about 1.5).
@@ -27,6 +28,8 @@ class PeopleThresholds:
         seat_fill_s: empty stretches of a seat up to this long between occupied ones are filled
             (bending down, a missed detection).
         seat_min_present_s: occupied stretches shorter than this are dropped (someone walking past).
+        seat_min_confirmed: an occupied stretch needs a person box in the seat in at least this share
+            of its samples; appearance alone only bridges the samples the detector missed.
         absent_min_s: a rostered seat empty this long mid-session is an ``absent_candidate``.
         late_left_min_s: arriving this much after the others (or the schedule), or leaving this much
             before, is ``candidate_left``.
@@ -46,6 +49,7 @@ class PeopleThresholds:
     standing_foreground: float = 0.15
     seat_fill_s: float = 10.0
     seat_min_present_s: float = 4.0
+    seat_min_confirmed: float = 0.1
     absent_min_s: float = 300.0
     late_left_min_s: float = 10.0
     extra_min_s: float = 10.0

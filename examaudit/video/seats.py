@@ -116,6 +116,25 @@ def assign_seated(xyxy: np.ndarray, seats: SeatMap, standing_ratio: float = 1.6)
     return out
 
 
+def heads_in_seats(xyxy: np.ndarray, seats: SeatMap) -> np.ndarray:
+    """``(S,)`` bool: some box's head (its top centre, a tenth of its height down) lies in the
+    upper part of the seat, where a seated candidate's head is.
+
+    Witnesses a candidate whose body the detector only boxed together with the person in front
+    (one box from a back-row head to a front-row desk), which :func:`assign_seated` rightly
+    does not pair with the seat.
+    """
+    xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
+    sb = seats.boxes
+    if len(xyxy) == 0 or len(sb) == 0:
+        return np.zeros(len(sb), bool)
+    hx = (xyxy[:, 0] + xyxy[:, 2]) / 2
+    hy = xyxy[:, 1] + 0.1 * (xyxy[:, 3] - xyxy[:, 1])
+    inside = (hx[:, None] >= sb[None, :, 0]) & (hx[:, None] <= sb[None, :, 2]) & \
+        (hy[:, None] >= sb[None, :, 1]) & (hy[:, None] <= sb[None, :, 1] + UPPER * (sb[None, :, 3] - sb[None, :, 1]))
+    return inside.any(axis=0)
+
+
 def seat_patches(gray: np.ndarray, seats: SeatMap) -> np.ndarray:
     """The upper part of every seat region resampled to ``PATCH x PATCH``: ``(S, PATCH, PATCH)`` uint8.
 
@@ -226,6 +245,8 @@ def smooth_occupancy(
     leave: float = -0.5,
     fill_s: float = 10.0,
     min_present_s: float = 4.0,
+    confirmed: np.ndarray | None = None,
+    min_confirmed: float = 0.0,
 ) -> np.ndarray:
     """Occupied yes/no per sample for one seat, from fused log-odds.
 
@@ -233,6 +254,12 @@ def smooth_occupancy(
     it keeps its state. Untrusted samples (``valid`` false) carry the state on. Then empty runs
     of at most ``fill_s`` seconds between occupied ones are filled, and occupied runs shorter
     than ``min_present_s`` are dropped. A run of ``k`` samples lasts ``k`` sampling steps.
+
+    ``confirmed`` (per sample: a person box was paired with the seat) makes the detector the
+    witness: an occupied run in which fewer than ``min_confirmed`` of the trusted samples (and
+    never fewer than one) had a box is dropped. Appearance bridges the samples the detector
+    misses but cannot seat somebody it never saw: a textured backdrop (a blackboard, a poster)
+    behind an empty desk looks as busy as a person.
     """
     score = np.asarray(score, np.float64)
     n = len(score)
@@ -259,6 +286,13 @@ def smooth_occupancy(
                 continue
             if (b - a) * dt <= limit + 1e-9 and (b - a) < n:
                 state[a:b] = not value
+    if confirmed is not None:
+        confirmed = np.asarray(confirmed, bool)
+        for a, b in runs(state):
+            seen = valid[a:b]
+            hits = int((confirmed[a:b] & seen).sum())
+            if hits == 0 or hits < min_confirmed * max(1, int(seen.sum())):
+                state[a:b] = False
     return state
 
 
