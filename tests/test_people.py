@@ -270,3 +270,35 @@ def test_check_reports_an_absent_candidate_end_to_end_on_arrays():
     absent = [d for d in drafts if d.kind is FindingKind.absent_candidate]
     assert [d.candidate_id for d in absent] == ["C002"]
     assert check.seat_rows[1]["first_seen_s"] is None and check.seat_rows[0]["first_seen_s"] == 0.0
+
+
+class FixedDetector:
+    """Returns the given boxes for every picture."""
+
+    def __init__(self, boxes):
+        self.boxes = np.asarray(boxes, float)
+
+    def detect(self, image):
+        return Detections(self.boxes, np.full(len(self.boxes), 0.9), np.ones(len(self.boxes), int))
+
+
+@pytest.mark.parametrize("boxes, standing", [
+    # Seat 04's candidate boxed together with the head behind: tall enough, but its bottom is on
+    # seat 04's desk, where no feet can be.
+    ([[55, 120, 125, 182], [58, 45, 122, 175]], 0),
+    # Someone seat-tall but not standing-tall (1.1 seat heights) away from the desks.
+    ([[55, 120, 125, 182], [150, 180, 200, 290]], 0),
+    # Two people standing shoulder to shoulder overlap by half: both are people.
+    ([[55, 120, 125, 182], [150, 100, 200, 290], [175, 95, 225, 288]], 2),
+])
+def test_who_counts_as_standing(boxes, standing):
+    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
+    check = HeadcountCheck(ctx, detector=FixedDetector(boxes), thresholds=PeopleThresholds(motion=False))
+    rows = []
+    for i in range(6):
+        row = {"t_s": 2.0 * i}
+        check.observe(Sample(i, 2.0 * i, None, True, picture(False, noise=2, seed=i)), row)
+        rows.append(row)
+    check.finish(rows)
+    assert [r["standing"] for r in rows] == [standing] * 6
+    assert all(r["seat_04"] == 1 for r in rows)

@@ -136,3 +136,25 @@ def test_seat_map_proposal_recovers_a_grid():
     assert abs(first[:, 0].mean() - 100) < 6 and first[:, 1].min() == pytest.approx(10, abs=6)
     last = np.array(seats[-1]["polygon"]) * 0.5
     assert abs(last[:, 0].mean() - 550) < 6
+
+
+def test_appearance_alone_cannot_seat_somebody_the_detector_never_saw():
+    """A blackboard behind an empty desk looks as busy as a person; without a box it stays empty."""
+    t = np.arange(30) * 2.0
+    score = np.full(30, 2.5)  # textured look, all session
+    never = np.zeros(30, bool)
+    assert not smooth_occupancy(score, t, confirmed=never, min_confirmed=0.1).any()
+    sometimes = np.zeros(30, bool)
+    sometimes[::5] = True  # a weak candidate the detector boxes one sample in five
+    assert smooth_occupancy(score, t, confirmed=sometimes, min_confirmed=0.1).all()
+    assert not smooth_occupancy(score, t, confirmed=sometimes, min_confirmed=0.5).any()
+
+
+def test_a_head_in_the_upper_seat_witnesses_a_candidate_boxed_with_the_person_in_front():
+    from examaudit.video.seats import heads_in_seats
+
+    seats = SeatMap.from_camera(grid_camera())
+    merged = [55, 45, 125, 190]  # from seat 01's head down to seat 04's desk: not paired, but a head in 01
+    got = heads_in_seats(np.array([merged], float), seats)
+    assert got.tolist() == [True, False, False, False, False, False]
+    assert not heads_in_seats(np.zeros((0, 4)), seats).any()
