@@ -236,7 +236,8 @@ class HeadcountCheck:
         witness = (box_conf > 0) | np.array([heads_in_seats(self._boxes[i], seats) for i in range(T)]).reshape(T, S)
         for j in range(S):
             occupied[:, j] = smooth_occupancy(ev.score[:, j], t, valid, fill_s=th.seat_fill_s,
-                                              min_present_s=th.seat_min_present_s, confirmed=witness[:, j],
+                                              min_present_s=th.seat_min_present_s,
+                                              confirmed=witness[:, j] if th.seat_min_confirmed > 0 else None,
                                               min_confirmed=th.seat_min_confirmed)
 
         blobs, fg = self._standing_blobs(t, valid)
