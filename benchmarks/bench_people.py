@@ -9,6 +9,7 @@ Run::
     .venv/bin/python benchmarks/bench_people.py                       # seeds 11 12 13, 600 s long clip
     .venv/bin/python benchmarks/bench_people.py --seeds 21 22 --long-s 3600
     .venv/bin/python benchmarks/bench_people.py --skip-speed
+    .venv/bin/python benchmarks/bench_people.py --skip-speed --no-reuse   # does reuse change results?
 
 Prints occupancy accuracy over seat-samples, event precision/recall/F1 per finding kind,
 people findings on normal sessions, x real-time and the share of samples whose detections
@@ -104,8 +105,12 @@ def match(found, events, slack: float) -> tuple[int, int, int, list]:
     return tp, len(fp), len(misses), fp + misses
 
 
-def accuracy(seeds: list[int], width: int, height: int, duration_s: float, every_s: float) -> None:
+def accuracy(seeds: list[int], width: int, height: int, duration_s: float, every_s: float,
+             reuse: bool = True) -> None:
     params = AnalyzeParams(every_s=every_s)
+    if not reuse:
+        # A negative margin no block change can stay under: the detector runs on every sample.
+        params.people_thresholds.reuse_diff = -1e9
     right = total = 0
     counts = defaultdict(lambda: [0, 0, 0])
     normal_false = 0
@@ -185,10 +190,11 @@ def main() -> None:
     ap.add_argument("--long-s", type=float, default=600.0)
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument("--no-reuse", action="store_true", help="run the detector on every sample")
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.split("x"))
     if not a.skip_accuracy:
-        accuracy(a.seeds, w, h, a.duration, a.every)
+        accuracy(a.seeds, w, h, a.duration, a.every, reuse=not a.no_reuse)
     if not a.skip_speed:
         speed(a.long_s, a.every)
 

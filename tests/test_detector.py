@@ -18,6 +18,7 @@ from examaudit.video.detector import (
     default_model_path,
     load_detector,
     nms,
+    tile_grid_for,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -239,3 +240,16 @@ def test_real_footage_counts(detector):
         assert len(errors) == len(wanted), f"{clip}: some labelled frames were not decoded"
         mae = float(np.mean(errors))
         assert mae <= MEASURED_MAE[clip] + MAE_MARGIN, f"{clip}: person-count MAE {mae:.3f}"
+
+
+def test_tile_grid_follows_the_smallest_seat():
+    # A 30-seat room at 1280x720: back-row seats 78 px tall need tiles at most 3 x 78 px tall.
+    cols, rows = tile_grid_for((1280, 720), 78)
+    th = 720 / (rows - (rows - 1) * 0.4)
+    assert 78 >= th / 3 and (cols, rows) == (5, 5)
+    tw = 1280 / (cols - (cols - 1) * 0.4)
+    assert tw <= 2 * th
+    # Big seats in a small picture keep the default grid; never more than `most` either way.
+    assert tile_grid_for((640, 360), 144) == (2, 1)
+    assert tile_grid_for((1920, 1080), 5) == (6, 6)
+    assert tile_grid_for((640, 360), 0) == (2, 1)

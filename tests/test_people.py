@@ -302,3 +302,18 @@ def test_who_counts_as_standing(boxes, standing):
     check.finish(rows)
     assert [r["standing"] for r in rows] == [standing] * 6
     assert all(r["seat_04"] == 1 for r in rows)
+
+
+def test_the_default_detector_tiles_follow_the_seats():
+    """Without tiles in the detector options, the grid is chosen so the smallest seat fills a
+    third of a tile; explicit tiles are kept."""
+    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
+    check = HeadcountCheck(ctx)
+    check._setup(np.zeros((300, 400, 3), np.uint8))
+    sb = check._seats.boxes
+    smallest = float((sb[:, 3] - sb[:, 1]).min())
+    cols, rows = check._detector().tiles or (1, 1)
+    assert smallest >= (300 / (rows - (rows - 1) * 0.4)) / 3 - 1e-6
+    check = HeadcountCheck(ctx, thresholds=PeopleThresholds(detector={"tiles": [3, 1]}))
+    check._setup(np.zeros((300, 400, 3), np.uint8))
+    assert check._detector().tiles == (3, 1)

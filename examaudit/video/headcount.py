@@ -169,9 +169,17 @@ class HeadcountCheck:
 
     def _detector(self):
         if self.detector is None:
-            from .detector import load_detector
+            from .detector import load_detector, tile_grid_for
 
-            self.detector = load_detector(self.thresholds.detector)
+            spec = dict(self.thresholds.detector or {})
+            seats = self._seats
+            if "tiles" not in spec and seats is not None and len(seats):
+                # Tiles from the room's geometry: the smallest (farthest) seat must fill enough
+                # of a tile for the model to box whoever sits there.
+                sb = seats.boxes
+                spec["tiles"] = tile_grid_for(self._size, float((sb[:, 3] - sb[:, 1]).min()),
+                                              min_share=self.thresholds.tile_min_share)
+            self.detector = load_detector(spec)
         return self.detector
 
     def _setup(self, image: np.ndarray) -> None:
