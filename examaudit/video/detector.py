@@ -50,6 +50,8 @@ DEFAULT_MODEL_NAME = "ssdlite_mobilenet_v2_person.onnx"
 SUPPORTED_LAYOUTS = ("ssd_tf",)
 PERSON_CLASS_ID = 1  # COCO label-map id of "person"; also column 1 of our model.
 _MIN_WINDOW_STD = 2.0  # grey levels; below this a window is treated as blank
+#: Windows per onnxruntime run: keeps peak memory flat whatever the tile grid.
+_MAX_BATCH = 4
 
 
 def default_model_path(name: str = DEFAULT_MODEL_NAME) -> Path:
@@ -450,9 +452,14 @@ class OnnxPersonDetector:
         if not textured:
             return Detections.empty()
         windows = [windows[k] for k in textured]
-        # One batched run for the frame and all tiles: fewer Python round trips.
-        batch = np.stack([crops[k] for k in textured])
-        boxes, scores = sess.run(self._output_names, {self._input_name: batch})
+        # Batched runs save Python round trips, but activation memory grows with the batch:
+        # a 5x5 grid in one batch peaked near 700 MB, so windows go in small chunks.
+        parts = [
+            sess.run(self._output_names, {self._input_name: np.stack([crops[k] for k in textured[i:i + _MAX_BATCH]])})
+            for i in range(0, len(textured), _MAX_BATCH)
+        ]
+        boxes = np.concatenate([b for b, _ in parts])
+        scores = np.concatenate([s for _, s in parts])
         if self.person_class >= scores.shape[2]:
             raise ValueError(f"person_class {self.person_class} out of range: model has {scores.shape[2]} classes")
 
