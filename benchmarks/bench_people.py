@@ -36,7 +36,7 @@ SCENARIOS = ["normal", "absent_candidate", "candidate_left", "extra_person", "pe
              "still_empty_room", "camera_covered", "frozen_video"]
 BENCH = REPO / "out" / "bench"
 #: Bumped when the generator draws people differently, so cached clips are not reused.
-PEOPLE_VERSION = "v3"
+PEOPLE_VERSION = "v4"
 
 
 def suite(seed: int, width: int, height: int, duration_s: float) -> list[Path]:

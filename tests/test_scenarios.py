@@ -222,3 +222,26 @@ def test_standing_people_are_seen_by_the_detector():
         d = det.detect(img)
         hits += bool(len(d)) and float(box_iou(box[None], d.xyxy).max()) >= 0.3
     assert hits >= 0.85 * n, f"detector found {hits}/{n} standing people"
+
+
+@pytest.mark.parametrize("size", [(320, 180), (640, 360), (1920, 1080)])
+def test_planted_standing_people_are_whole_and_on_their_own(size):
+    """The extra person stands clear of every desk and both invigilator spots, and nobody planted
+    on their feet has their head out of the picture (was: the visitor 0.08 widths from the
+    invigilator's second spot in every two-row room; back-row lingerers cut off at the head)."""
+    from examaudit.scenarios.catalog import _body, _in_the_way, _overlap
+
+    w, h = size
+    for seed in range(8):
+        for name in ("extra_person", "person_lingering"):
+            spec = build_scenario(name, seed, width=w, height=h, duration_s=30)
+            L, wk = spec.layout, spec.scene.walkers[-1]
+            x, y = wk.path[3][1:]
+            body = _body(L, wk.look, x, y)
+            assert body[0] >= 0 and body[1] >= 0 and body[2] <= w and body[3] <= h - 1, (name, seed, body)
+            way = _in_the_way(spec)
+            inv = way[len(L.seats):]
+            assert len(inv) == 2 and _overlap(body, inv, 0) == 0, (name, seed)
+            if name == "extra_person":
+                assert _overlap(body, way, 0) == 0, (seed, body)
+                assert x > max(p[0] for p in L.invigilator_zone) + 0.02 * h

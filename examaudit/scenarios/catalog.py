@@ -22,7 +22,7 @@ import numpy as np
 
 from ..findings import FindingKind
 from .osd import DATE_SEPARATORS, ClockStyle
-from .people import PersonLook, random_look
+from .people import PersonLook, random_look, standing_sprite
 from .room import RoomLayout, SeatedPose, StandingPose, layout_room
 from .tamper import Tamper
 
@@ -324,33 +324,111 @@ def _visitor_path(spec, rng, spot: tuple[float, float], a: float, b: float) -> t
     return inward + outward
 
 
+def _body(L: RoomLayout, look: PersonLook, x: float, y: float) -> np.ndarray:
+    """The picture box of ``look`` standing still with feet at (x, y), from its own sprite."""
+    h = L.standing_height(y)
+    w = standing_sprite(look, h).size[0]
+    return np.array([x - w / 2, y - h, x + w / 2, y])
+
+
+def _overlap(box: np.ndarray, others: np.ndarray, margin: float) -> float:
+    """Area of ``box`` (grown by ``margin``) that ``others`` cover, summed."""
+    if len(others) == 0:
+        return 0.0
+    ix = np.clip(np.minimum(box[2] + margin, others[:, 2]) - np.maximum(box[0] - margin, others[:, 0]), 0, None)
+    iy = np.clip(np.minimum(box[3] + margin, others[:, 3]) - np.maximum(box[1] - margin, others[:, 1]), 0, None)
+    return float((ix * iy).sum())
+
+
+def _in_the_way(spec: ScenarioSpec) -> np.ndarray:
+    """Boxes a planted standing person must keep clear of: every desk with its candidate and
+    every invigilator at each of their spots."""
+    L = spec.layout
+    boxes = [L.seat_boxes()]
+    for wk in spec.scene.walkers:
+        if wk.role == "invigilator":
+            boxes.append(np.array([_body(L, wk.look, x, y) for x, y in L.invigilator_spots]))
+    return np.concatenate(boxes).reshape(-1, 4)
+
+
+def _fits(L: RoomLayout, body: np.ndarray) -> bool:
+    # Head to feet inside the picture: a person cut off at the head is not one an auditor can count.
+    return body[0] >= 0 and body[1] >= 0 and body[2] <= L.width and body[3] <= L.height - 1
+
+
+def _visitor_spot(spec: ScenarioSpec, look: PersonLook, rng: np.random.Generator) -> tuple[float, float]:
+    """A floor point outside the invigilator zone where ``look`` stands whole in the picture and
+    clear of every desk and invigilator spot (random among those; the least covered one if none is)."""
+    L = spec.layout
+    zone_x1 = max(x for x, _ in L.invigilator_zone)
+    margin = 0.005 * L.width
+    way = _in_the_way(spec)
+    best, free = None, []
+    for y in np.linspace(L.wall_y, L.height - 1, 56):
+        for x in np.linspace(zone_x1 + 0.02 * L.height + margin, L.width, 96):
+            body = _body(L, look, float(x), float(y))
+            if not _fits(L, body):
+                continue
+            cost = _overlap(body, way, margin)
+            if cost == 0:
+                free.append((float(x), float(y)))
+            elif best is None or cost < best[0]:
+                best = (cost, (float(x), float(y)))
+    if free:
+        return free[int(rng.integers(0, len(free)))]
+    if best is None:
+        raise ValueError(f"no floor in a {L.width}x{L.height} room where a visitor is whole in the picture")
+    return best[1]
+
+
 @scenario("extra_person")
 def _extra(spec, rng):
-    L = spec.layout
     a, b = _span(rng, spec.duration_s, 0.2, 0.4, (0.25, 0.4))
-    # Stands in the side aisle between two rows of desks, like a "helper" watching the room:
-    # away from every desk, so nobody would call it lingering beside a seat.
-    fronts = sorted({s.desk_bottom for s in L.seats})
-    r = int(rng.integers(0, max(1, len(fronts) - 1)))
-    y = (fronts[r] + fronts[r + 1]) / 2 if len(fronts) > 1 else fronts[0] + 0.5 * (L.front_y - fronts[0])
-    spot = (L.aisle_x + float(rng.uniform(-0.01, 0.01)) * L.width, float(y))
+    # A "helper" watching the room from the side aisle: on their own, so an auditor would count
+    # them as one more person (not standing into a desk or against the invigilator).
+    look = random_look(rng)
+    spot = _visitor_spot(spec, look, rng)
     path = _visitor_path(spec, rng, spot, a, b)
-    walker = Walker(random_look(rng), "extra", path)
+    walker = Walker(look, "extra", path)
     # The span runs from the moment they step into the picture until they are gone again.
     ev = _event(FindingKind.extra_person, *_visible_span(walker, spec), standing_from_s=a, standing_to_s=b)
     return replace(spec, scene=replace(spec.scene, walkers=spec.scene.walkers + (walker,)), events=spec.events + (ev,))
 
 
+def _lingering_places(spec: ScenarioSpec, look: PersonLook) -> list[tuple[int, int]]:
+    """(seat index, side) pairs where someone lingering beside a present candidate is whole in the
+    picture and clear of the invigilators (a back-row desk in a shallow picture puts their head out
+    of frame and their legs behind the front row)."""
+    L = spec.layout
+    full = [o.seat_index for o in spec.scene.occupants if o.present == ((0.0, o.present[-1][1]),)]
+    inv = _in_the_way(spec)[len(L.seats):]
+    out = []
+    for i in full:
+        seat = L.seats[i]
+        for side in (-1, 1):
+            if (side < 0 and seat.col == L.cols - 1 and L.cols > 1) or (side > 0 and seat.col == 0):
+                continue
+            body = _body(L, look, *L.beside(seat, side))
+            if _fits(L, body) and _overlap(body, inv, 0.005 * L.width) == 0:
+                out.append((i, side))
+    return out
+
+
 @scenario("person_lingering")
 def _lingering(spec, rng):
     L = spec.layout
-    i = _occupied_seat(rng, spec.scene)
+    look = random_look(rng)
+    places = _lingering_places(spec, look)
+    if places:
+        i, side = places[int(rng.integers(0, len(places)))]
+    else:
+        i = _occupied_seat(rng, spec.scene)
+        side = -1 if L.seats[i].col == 0 or (L.seats[i].col < L.cols - 1 and rng.random() < 0.5) else 1
     seat = L.seats[i]
-    side = -1 if seat.col == 0 or (seat.col < L.cols - 1 and rng.random() < 0.5) else 1
     spot = L.beside(seat, side)
     a, b = _span(rng, spec.duration_s, 0.2, 0.4, (0.25, 0.4))
     path = _visitor_path(spec, rng, spot, a, b)
-    walker = Walker(random_look(rng), "lingerer", path)
+    walker = Walker(look, "lingerer", path)
     events = (
         _event(FindingKind.person_lingering, a, b, seat.seat, side="left" if side < 0 else "right",
                candidate_id=spec.candidate_ids.get(seat.seat)),

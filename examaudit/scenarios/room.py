@@ -28,6 +28,14 @@ from .people import PersonLook, floor_shadow, paste_sprite, seated_sprite, stand
 
 Point = tuple[float, float]
 
+#: The widest standing sprite for its height (arms out, some clothes); most are ~0.31.
+WIDEST_STANDING = 0.39
+#: Where the block of desks starts (front row, share of the width). Left of it is the invigilator
+#: zone and a side aisle wide enough for someone to stand in without hiding a desk or an invigilator.
+DESKS_LEFT = 0.32
+#: Right edge of the invigilator zone (share of the width).
+ZONE_RIGHT = 0.16
+
 
 @dataclass(frozen=True)
 class SeatPlace:
@@ -109,6 +117,16 @@ class RoomLayout:
         """
         return seat.cx + side * seat.desk_half_w * 0.85, seat.desk_bottom + 0.03 * self.height
 
+    def body_box(self, x: float, floor_y: float, width_ratio: float = WIDEST_STANDING) -> tuple[float, float, float, float]:
+        """The (x0, y0, x1, y1) picture box of someone standing with feet at (x, floor_y)."""
+        h = self.standing_height(floor_y)
+        return x - 0.5 * width_ratio * h, floor_y - h, x + 0.5 * width_ratio * h, floor_y
+
+    def seat_boxes(self) -> np.ndarray:
+        """``(S, 4)`` picture boxes of the seats: the candidate's head down to the desk's front."""
+        return np.array([[min(x for x, _ in s.polygon), min(y for _, y in s.polygon),
+                          max(x for x, _ in s.polygon), max(y for _, y in s.polygon)] for s in self.seats]).reshape(-1, 4)
+
 
 def _row_geometry(height: int, rows: int) -> tuple[np.ndarray, np.ndarray, float]:
     if rows == 1:
@@ -126,7 +144,7 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
     """Lay out ``rows`` x ``cols`` desks. ``rng`` picks the colours and small offsets."""
     desk_top, depth, spacing = _row_geometry(height, rows)
     front_person = min(0.40 * height, 1.5 * spacing)
-    left_front, right_front = 0.25 * width, 0.97 * width
+    left_front, right_front = DESKS_LEFT * width, 0.97 * width
     centre = (left_front + right_front) / 2
     seats = []
     n = 0
@@ -154,11 +172,13 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
         slope, offset = np.polyfit(floor_pts, heights, 1)
     else:
         slope, offset = 0.0, heights[0]
-    # Invigilators stand at the front left, about as far from the camera as the front row.
+    # Invigilators stand at the front left, about as far from the camera as the front row, and
+    # step forward and back: their whole body stays inside the zone, clear of the side aisle.
     mid_floor = (floor_pts[0] + floor_pts[-1]) / 2
-    spots = ((0.09 * width, float(mid_floor + 0.10 * height)), (0.15 * width, float(mid_floor)))
+    zone_x1 = ZONE_RIGHT * width
+    ys = (float(mid_floor + 0.10 * height), float(mid_floor))
+    spots = tuple((float(zone_x1 - 0.5 * WIDEST_STANDING * (slope * y + offset) - 0.005 * width), y) for y in ys)
     tallest = slope * spots[0][1] + offset
-    zone_x1 = 0.22 * width
     zone_y0 = max(0.0, min(y for _, y in spots) - tallest * 1.0 - 0.03 * height)
     zone = ((0.0, zone_y0), (zone_x1, zone_y0), (zone_x1, height - 1.0), (0.0, height - 1.0))
     wall = tuple(int(v) for v in rng.integers([150, 160, 165], [205, 215, 225]))
@@ -166,7 +186,8 @@ def layout_room(width: int, height: int, rows: int, cols: int, rng: np.random.Ge
     desk = tuple(int(v) for v in rng.integers([120, 150, 170], [160, 190, 215]))
     panel = tuple(int(v * 0.7) for v in desk)
     return RoomLayout(width, height, rows, cols, tuple(seats), tuple((round(float(x), 1), round(float(y), 1)) for x, y in zone),
-                      spots, wall_y=0.24 * height, aisle_x=0.23 * width, front_y=0.92 * height,
+                      spots, wall_y=0.24 * height, aisle_x=(zone_x1 + min(s.polygon[0][0] for s in seats)) / 2,
+                      front_y=0.92 * height,
                       height_slope=float(slope), height_offset=float(offset),
                       palette=Palette(wall, floor, desk, panel))
 
