@@ -317,3 +317,22 @@ def test_the_default_detector_tiles_follow_the_seats():
     check = HeadcountCheck(ctx, thresholds=PeopleThresholds(detector={"tiles": [3, 1]}))
     check._setup(np.zeros((300, 400, 3), np.uint8))
     assert check._detector().tiles == (3, 1)
+
+
+def test_standing_box_cut_at_the_thighs_reaches_down_to_the_feet():
+    """Seed 15 lingerer: the detector boxed y 69-307 of someone whose feet were at 356, in front of a
+    desk, so the box read as feet on the desk and too far from the desk's front to be beside it."""
+    from examaudit.video.headcount import _down_to_feet
+
+    mask = np.zeros((108, 192), np.uint8)      # 640x360 analysed, thumbnail 192 wide: 10/3 px each
+    mask[20:107, 52:80] = 1                    # the whole person differs from the usual room
+    box = np.array([162.0, 69, 270, 307])
+    grown = _down_to_feet(box, mask, 640 / 192)
+    assert grown[:3].tolist() == box[:3].tolist() and 350 <= grown[3] <= 360
+    # Seated candidates are the usual room: a box over them does not grow.
+    assert _down_to_feet(box, np.zeros_like(mask), 640 / 192).tolist() == box.tolist()
+    # It grows by at most 40% of its height, and not across a gap below it.
+    mask[95:100] = 0
+    assert 310 <= _down_to_feet(box, mask, 640 / 192)[3] < 320
+    long_legs = np.ones_like(mask)
+    assert _down_to_feet(np.array([162.0, 69, 270, 169]), long_legs, 640 / 192)[3] <= 169 + 0.4 * 100 + 640 / 192
