@@ -158,3 +158,17 @@ def test_a_head_in_the_upper_seat_witnesses_a_candidate_boxed_with_the_person_in
     got = heads_in_seats(np.array([merged], float), seats)
     assert got.tolist() == [True, False, False, False, False, False]
     assert not heads_in_seats(np.zeros((0, 4)), seats).any()
+
+
+def test_a_box_ending_over_a_front_seat_head_is_not_its_candidate():
+    """Someone standing at a back-row desk ends in the top of the front-row seat below them in the
+    picture (seed 34, 640x360: bottom a fifth of the way down seat 08): not that seat's candidate."""
+    cam = Camera.model_validate({"id": "C1", "seats": [
+        {"seat": "01", "polygon": [[50, 40], [130, 40], [130, 140], [50, 140]], "candidate_id": "C001"},
+        {"seat": "02", "polygon": [[40, 110], [140, 110], [140, 260], [40, 260]], "candidate_id": "C002"}]})
+    seats = SeatMap.from_camera(cam)
+    # Too tall for the back seat; ends 13% of the way down the (nearer, larger) front seat.
+    behind = [60, 0, 120, 130]
+    assert assign_seated(np.array([behind], float), seats, standing_ratio=1.25).tolist() == [-1]
+    # The front seat's own candidate still sits there (box ending by the desk line).
+    assert assign_seated(np.array([[45, 115, 135, 215]], float), seats, standing_ratio=1.25).tolist() == [1]

@@ -40,8 +40,8 @@ from .people_findings import (
 from .people_motion import backgrounds, foreground_mask, motion_thumbnail, seat_height_model, standing_blobs
 from .people_rules import PeopleThresholds
 from .sampler import Sample
-from .seats import (SEAT_ANCHOR, SeatMap, assign_seated, fuse_evidence, heads_in_seats, point_in_polygon, propose_seat_map,
-                    seat_patches, smooth_occupancy)
+from .seats import (SEAT_ANCHOR, SEATED_BOTTOM_MIN, SeatMap, assign_seated, fuse_evidence, heads_in_seats, point_in_polygon,
+                    propose_seat_map, seat_patches, smooth_occupancy)
 from .tracking import BoxTracker
 
 #: Width of the thumbnail the "did anything change?" test compares.
@@ -370,7 +370,9 @@ class HeadcountCheck:
         Seats give the depth scale: someone standing with their feet at the box's bottom is at
         least ``standing_ratio`` seat heights tall there. And feet stand on the floor, not on a
         desk: a box whose bottom lies inside an occupied seat above its desk line is a seated
-        candidate merged with whoever sits behind them (or with a neighbour), not a person.
+        candidate merged with whoever sits behind them (or with a neighbour), not a person. Feet in
+        the seat's top part are on the floor behind that candidate's head (someone standing at the
+        desk behind), not on a desk.
         """
         if height_model is None:
             return True
@@ -380,7 +382,8 @@ class HeadcountCheck:
         seats = self._seats
         for j in np.flatnonzero(occupied):
             x0, y0, x1, y1 = seats.boxes[j]
-            if fy <= y0 + (SEAT_ANCHOR + 0.1) * (y1 - y0) and point_in_polygon(seats.polygons[j], fx, fy):
+            if y0 + SEATED_BOTTOM_MIN * (y1 - y0) <= fy <= y0 + (SEAT_ANCHOR + 0.1) * (y1 - y0) and \
+                    point_in_polygon(seats.polygons[j], fx, fy):
                 return False
         return True
 

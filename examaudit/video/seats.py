@@ -38,6 +38,9 @@ PATCH = 24
 #: Where a seated person's box ends, as a fraction of the seat polygon's height from its top:
 #: the desk hides the lap, so boxes stop around the desk's top edge.
 SEAT_ANCHOR = 0.7
+#: A box ending above this fraction of a seat's height is not that seat's candidate (whose box
+#: ends at the desk): it is someone behind, or standing in the aisle beyond, seen over their head.
+SEATED_BOTTOM_MIN = 0.3
 #: Fraction of the polygon's height (from the top) used for appearance: above the desk front.
 UPPER = 0.7
 
@@ -91,8 +94,9 @@ def assign_seated(xyxy: np.ndarray, seats: SeatMap, standing_ratio: float = 1.6)
 
     A box may sit in a seat when its bottom centre lies in the seat polygon (with a margin of
     a tenth of the seat's height) and it is at most ``standing_ratio`` times as tall as the
-    polygon. The cost is the distance from the bottom centre to where a seated person's box
-    ends (:data:`SEAT_ANCHOR`), in seat sizes, so with overlapping polygons of rows one
+    polygon, and it does not end in the seat's top part (:data:`SEATED_BOTTOM_MIN`). The cost is
+    the distance from the bottom centre to where a seated person's box ends (:data:`SEAT_ANCHOR`),
+    in seat sizes, so with overlapping polygons of rows one
     behind the other each box goes to the row it belongs to.
     """
     xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
@@ -107,7 +111,8 @@ def assign_seated(xyxy: np.ndarray, seats: SeatMap, standing_ratio: float = 1.6)
     cost = np.hypot((bx[:, None] - ax[None]) / sw[None], (by[:, None] - ay[None]) / sh[None])
     for j, poly in enumerate(seats.polygons):
         for i in range(len(xyxy)):
-            if bh[i] > standing_ratio * sh[j] or not point_in_polygon(poly, bx[i], by[i], 0.1 * sh[j]):
+            if bh[i] > standing_ratio * sh[j] or by[i] < sb[j, 1] + SEATED_BOTTOM_MIN * sh[j] or \
+                    not point_in_polygon(poly, bx[i], by[i], 0.1 * sh[j]):
                 cost[i, j] = 1e6
     rows, cols = linear_sum_assignment(cost)
     for r, c in zip(rows, cols):
