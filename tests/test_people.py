@@ -336,3 +336,24 @@ def test_standing_box_cut_at_the_thighs_reaches_down_to_the_feet():
     assert 310 <= _down_to_feet(box, mask, 640 / 192)[3] < 320
     long_legs = np.ones_like(mask)
     assert _down_to_feet(np.array([162.0, 69, 270, 169]), long_legs, 640 / 192)[3] <= 169 + 0.4 * 100 + 640 / 192
+
+
+def test_feet_of_one_box_over_a_lingerer_and_a_candidate_are_the_lingerers():
+    """Seed 7: one box across the lingerer (right of seat 07) and 07's candidate was centred past
+    07's edge, so the lingering went to seat 08. The candidate is the usual room; the feet are
+    where the foreground is at the box's bottom."""
+    from examaudit.video.headcount import _feet_x
+
+    mask = np.zeros((108, 192), np.uint8)
+    mask[20:100, 130:143] = 1                  # the lingerer only, x ~433..477 in analysed pixels
+    box = np.array([395.0, 49, 573, 321])      # centre 484: past seat 07's right edge (~470)
+    fx = _feet_x(box, mask, 640 / 192)
+    assert 440 <= fx <= 470
+    assert _feet_x(box, np.zeros_like(mask), 640 / 192) == 484.0
+    seats = SeatMap.from_camera(grid_camera(rows=1, cols=2, w=100, gap=0))   # 01: 50..150, 02: 150..250
+    check = HeadcountCheck(CameraContext(camera=grid_camera(rows=1, cols=2, w=100, gap=0)), thresholds=TH)
+    check._seats = seats
+    wide = np.array([100.0, 0, 220, 150])      # centre 160, inside 02; feet at x 140, inside 01
+    occ = np.ones(2, bool)
+    assert check._beside_seat(wide, seats.boxes, occ) == 1
+    assert check._beside_seat(wide, seats.boxes, occ, 140.0) == 0

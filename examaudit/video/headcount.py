@@ -300,7 +300,10 @@ class HeadcountCheck:
             unrostered = int((occupied[i] & ~seats.rostered).sum()) if rostered_known else 0
             excess[i] = max(0, len(standing) + n_zone - allowed) + unrostered
             for b in standing:
-                j = self._beside_seat(b, sb, occupied[i])
+                # One box over a lingerer and the candidate beside them is centred between the two;
+                # the lingerer's feet are where the foreground is at the box's bottom.
+                fx = _feet_x(b, fg[i], self._fg_scale) if fg[i] is not None else None
+                j = self._beside_seat(b, sb, occupied[i], fx)
                 if j >= 0:
                     beside[i, j] = True
             row = rows[i]
@@ -387,11 +390,14 @@ class HeadcountCheck:
                 return False
         return True
 
-    def _beside_seat(self, b: np.ndarray, sb: np.ndarray, occupied: np.ndarray) -> int:
-        """The occupied seat whose front edge this person's feet are next to, or -1."""
+    def _beside_seat(self, b: np.ndarray, sb: np.ndarray, occupied: np.ndarray, fx: float | None = None) -> int:
+        """The occupied seat whose front edge this person's feet are next to, or -1.
+
+        ``fx``: where the feet are across the picture, when known better than the box's centre.
+        """
         if len(sb) == 0:
             return -1
-        fx, fy = (b[0] + b[2]) / 2, b[3]
+        fx, fy = ((b[0] + b[2]) / 2 if fx is None else fx), b[3]
         sw = np.maximum(sb[:, 2] - sb[:, 0], 1.0)
         dx = np.maximum.reduce([sb[:, 0] - fx, fx - sb[:, 2], np.zeros(len(sb))]) / sw
         dy = np.abs(fy - sb[:, 3]) / sw
@@ -450,6 +456,27 @@ def _down_to_feet(box: np.ndarray, mask: np.ndarray, scale: float, share: float 
     out = np.array(box, np.float64)
     out[3] = max(float(box[3]), (y0 + n) * scale)
     return out
+
+
+def _feet_x(box: np.ndarray, mask: np.ndarray, scale: float, band: float = 0.12, least: int = 3) -> float:
+    """Across-the-picture position of the feet of the person in ``box``: the mean column of the
+    foreground in the box's lowest ``band`` of its height (``mask`` in thumbnail pixels, ``scale``
+    analysed pixels each). The box's centre when fewer than ``least`` pixels there are foreground.
+
+    Example:
+        >>> m = np.zeros((40, 40), np.uint8); m[5:35, 24:30] = 1
+        >>> _feet_x(np.array([10.0, 5, 30, 35]), m, 1.0)
+        27.0
+    """
+    h, w = mask.shape
+    x0, x1 = int(max(0, box[0] / scale)), int(min(w, np.ceil(box[2] / scale)))
+    y1 = int(min(h, np.ceil(box[3] / scale)))
+    y0 = int(max(0, min(y1 - 1, (box[3] - band * (box[3] - box[1])) / scale)))
+    sub = mask[y0:y1, x0:x1]
+    if x1 <= x0 or y1 <= y0 or int(sub.sum()) < least:
+        return float((box[0] + box[2]) / 2)
+    cols = np.nonzero(sub)[1]
+    return float((x0 + cols.mean() + 0.5) * scale)
 
 
 def _part_of_another(k: int, boxes: np.ndarray, seated: np.ndarray, share: float = 0.45,
