@@ -357,3 +357,16 @@ def test_feet_of_one_box_over_a_lingerer_and_a_candidate_are_the_lingerers():
     occ = np.ones(2, bool)
     assert check._beside_seat(wide, seats.boxes, occ) == 1
     assert check._beside_seat(wide, seats.boxes, occ, 140.0) == 0
+
+
+def test_a_person_in_front_of_a_seat_hides_it_one_behind_does_not():
+    """Held-out seed 44: a lingerer in front of seat 07 hid its candidate, 07 read empty and the
+    lingering went to the neighbour 06. Covered samples now carry the seat's state on."""
+    from examaudit.video.headcount import _hidden_seats
+
+    seat = np.array([[100.0, 100, 200, 300]])            # upper part: y 100..240
+    front = np.array([[90.0, 20, 180, 310]])             # feet past the front edge, covers 80%
+    behind = np.array([[90.0, 0, 180, 150]])             # feet inside the seat's top: behind it
+    narrow = np.array([[170.0, 20, 230, 310]])           # in front, covers 30%
+    got = _hidden_seats([front, behind, narrow, front], [["standing"], ["standing"], ["standing"], ["seated"]], seat)
+    assert got[:, 0].tolist() == [True, False, False, False]

@@ -40,7 +40,7 @@ from .people_findings import (
 from .people_motion import backgrounds, foreground_mask, motion_thumbnail, seat_height_model, standing_blobs
 from .people_rules import PeopleThresholds
 from .sampler import Sample
-from .seats import (SEAT_ANCHOR, SEATED_BOTTOM_MIN, SeatMap, assign_seated, fuse_evidence, heads_in_seats, point_in_polygon,
+from .seats import (SEAT_ANCHOR, SEATED_BOTTOM_MIN, UPPER, SeatMap, assign_seated, fuse_evidence, heads_in_seats, point_in_polygon,
                     propose_seat_map, seat_patches, smooth_occupancy)
 from .tracking import BoxTracker
 
@@ -240,81 +240,95 @@ class HeadcountCheck:
                     box_conf[i, j] = self._conf[i][b]
         patches = np.stack(self._patches) if S else np.zeros((T, 0, 1, 1), np.uint8)
         ev = fuse_evidence(box_conf, patches, valid) if S else None
-        occupied = np.zeros((T, S), bool)
         witness = (box_conf > 0) | np.array([heads_in_seats(self._boxes[i], seats) for i in range(T)]).reshape(T, S)
-        for j in range(S):
-            occupied[:, j] = smooth_occupancy(ev.score[:, j], t, valid, fill_s=th.seat_fill_s,
-                                              min_present_s=th.seat_min_present_s,
-                                              confirmed=witness[:, j] if th.seat_min_confirmed > 0 else None,
-                                              min_confirmed=th.seat_min_confirmed)
+
+        def seat_states(seen: np.ndarray) -> np.ndarray:
+            occ = np.zeros((T, S), bool)
+            for j in range(S):
+                occ[:, j] = smooth_occupancy(ev.score[:, j], t, seen[:, j], fill_s=th.seat_fill_s,
+                                             min_present_s=th.seat_min_present_s,
+                                             confirmed=witness[:, j] if th.seat_min_confirmed > 0 else None,
+                                             min_confirmed=th.seat_min_confirmed)
+            return occ
+
+        occupied = seat_states(np.repeat(valid[:, None], S, axis=1))
 
         blobs, fg = self._standing_blobs(t, valid)
         height_model = seat_height_model(seats.boxes, self._size[1]) if S else None
         cam = self.context.camera
         allowed = int(getattr(cam, "invigilators_allowed", 1) if cam is not None else 1)
         sb = seats.boxes
-        tracker = BoxTracker()
-        rostered_known = bool(seats.rostered.any())
-        excess = np.zeros(T, np.int64)
-        zone_present = np.zeros(T, bool)
-        beside = np.zeros((T, S), bool)
-        all_boxes, all_kinds, all_ids = [], [], []
-        for i in range(T):
-            boxes, seat_of = self._boxes[i].astype(np.float64), self._seat_of[i]
-            kept, kinds = [], []
-            conf = self._conf[i]
-            seated = seat_of >= 0
-            for k, (b, j) in enumerate(zip(boxes, seat_of)):
-                if j >= 0:
-                    kept.append(b), kinds.append("seated")
-                elif not _part_of_another(k, boxes, seated):
-                    if fg[i] is not None:
-                        # The detector often stops a standing person's box at the thighs; their
-                        # feet (which say where they stand) are where their foreground ends.
-                        b = _down_to_feet(b, fg[i], self._fg_scale)
-                    role = self._role(b)
-                    if role == "standing" and not self._on_feet(b, occupied[i], height_model):
-                        continue
-                    # A weak box over seated people (one box across a back-row head and a front-row
-                    # candidate) looks like someone standing; it must differ from the usual room.
-                    if role == "standing" and conf[k] < th.weak_standing_conf and \
-                            fg[i] is not None and _foreground_share(b, fg[i], self._fg_scale) < th.standing_foreground:
-                        continue
-                    kept.append(b), kinds.append(role)
-            # Only people on their feet already counted hide a blob. Not a box set aside (one box across
-            # a seated candidate and the person beside them), nor a seated box: a person-tall blob
-            # reaching the floor in front of a desk is somebody standing there, whose upper body the
-            # detector may have paired with the seat behind them.
-            feet = np.asarray([b for b, k in zip(kept, kinds) if k != "seated"], np.float64).reshape(-1, 4)
-            for b in blobs[i]:
-                role = self._role(b, blob=True)
-                if not _covered(b, feet) and \
-                        (role != "standing" or self._on_feet(b, occupied[i], height_model)):
-                    kept.append(b), kinds.append(role)
-            kb = np.asarray(kept, np.float64).reshape(-1, 4)
-            ids = tracker.update(float(t[i]), kb)
-            n_zone_det = sum(1 for k, b in zip(kinds, kept) if k == "invigilator" and not _is_blob(b, blobs[i]))
-            zone_present[i] = "invigilator" in kinds
-            n_zone = max(n_zone_det, int(zone_present[i]))
-            standing = [b for k, b in zip(kinds, kept) if k == "standing"]
-            unrostered = int((occupied[i] & ~seats.rostered).sum()) if rostered_known else 0
-            excess[i] = max(0, len(standing) + n_zone - allowed) + unrostered
-            for b in standing:
-                # One box over a lingerer and the candidate beside them is centred between the two;
-                # the lingerer's feet are where the foreground is at the box's bottom.
-                fx = _feet_x(b, fg[i], self._fg_scale) if fg[i] is not None else None
-                j = self._beside_seat(b, sb, occupied[i], fx)
-                if j >= 0:
-                    beside[i, j] = True
-            row = rows[i]
-            row["persons"] = int(occupied[i].sum()) + len(standing) + n_zone
-            row["seated"] = int(occupied[i].sum())
-            row["standing"] = len(standing)
-            row["invigilators"] = n_zone
-            row["tracks"] = tracker.distinct()
-            for j, num in enumerate(seats.numbers):
-                row[f"seat_{num}"] = int(occupied[i, j])
-            all_boxes.append(kb), all_kinds.append(kinds), all_ids.append(ids)
+        # Two passes at most: a person standing in front of a seat hides its candidate, so the
+        # seat's samples they cover carry its state on (like untrusted ones) instead of reading empty.
+        hidden: np.ndarray | None = None
+        for _pass in range(2):
+            tracker = BoxTracker()
+            rostered_known = bool(seats.rostered.any())
+            excess = np.zeros(T, np.int64)
+            zone_present = np.zeros(T, bool)
+            beside = np.zeros((T, S), bool)
+            all_boxes, all_kinds, all_ids = [], [], []
+            for i in range(T):
+                boxes, seat_of = self._boxes[i].astype(np.float64), self._seat_of[i]
+                kept, kinds = [], []
+                conf = self._conf[i]
+                seated = seat_of >= 0
+                for k, (b, j) in enumerate(zip(boxes, seat_of)):
+                    if j >= 0:
+                        kept.append(b), kinds.append("seated")
+                    elif not _part_of_another(k, boxes, seated):
+                        if fg[i] is not None:
+                            # The detector often stops a standing person's box at the thighs; their
+                            # feet (which say where they stand) are where their foreground ends.
+                            b = _down_to_feet(b, fg[i], self._fg_scale)
+                        role = self._role(b)
+                        if role == "standing" and not self._on_feet(b, occupied[i], height_model):
+                            continue
+                        # A weak box over seated people (one box across a back-row head and a front-row
+                        # candidate) looks like someone standing; it must differ from the usual room.
+                        if role == "standing" and conf[k] < th.weak_standing_conf and \
+                                fg[i] is not None and _foreground_share(b, fg[i], self._fg_scale) < th.standing_foreground:
+                            continue
+                        kept.append(b), kinds.append(role)
+                # Only people on their feet already counted hide a blob. Not a box set aside (one box across
+                # a seated candidate and the person beside them), nor a seated box: a person-tall blob
+                # reaching the floor in front of a desk is somebody standing there, whose upper body the
+                # detector may have paired with the seat behind them.
+                feet = np.asarray([b for b, k in zip(kept, kinds) if k != "seated"], np.float64).reshape(-1, 4)
+                for b in blobs[i]:
+                    role = self._role(b, blob=True)
+                    if not _covered(b, feet) and \
+                            (role != "standing" or self._on_feet(b, occupied[i], height_model)):
+                        kept.append(b), kinds.append(role)
+                kb = np.asarray(kept, np.float64).reshape(-1, 4)
+                ids = tracker.update(float(t[i]), kb)
+                n_zone_det = sum(1 for k, b in zip(kinds, kept) if k == "invigilator" and not _is_blob(b, blobs[i]))
+                zone_present[i] = "invigilator" in kinds
+                n_zone = max(n_zone_det, int(zone_present[i]))
+                standing = [b for k, b in zip(kinds, kept) if k == "standing"]
+                unrostered = int((occupied[i] & ~seats.rostered).sum()) if rostered_known else 0
+                excess[i] = max(0, len(standing) + n_zone - allowed) + unrostered
+                for b in standing:
+                    # One box over a lingerer and the candidate beside them is centred between the two;
+                    # the lingerer's feet are where the foreground is at the box's bottom.
+                    fx = _feet_x(b, fg[i], self._fg_scale) if fg[i] is not None else None
+                    j = self._beside_seat(b, sb, occupied[i], fx)
+                    if j >= 0:
+                        beside[i, j] = True
+                row = rows[i]
+                row["persons"] = int(occupied[i].sum()) + len(standing) + n_zone
+                row["seated"] = int(occupied[i].sum())
+                row["standing"] = len(standing)
+                row["invigilators"] = n_zone
+                row["tracks"] = tracker.distinct()
+                for j, num in enumerate(seats.numbers):
+                    row[f"seat_{num}"] = int(occupied[i, j])
+                all_boxes.append(kb), all_kinds.append(kinds), all_ids.append(ids)
+            hid = _hidden_seats(all_boxes, all_kinds, sb) if S else np.zeros((T, 0), bool)
+            if hidden is not None or not hid.any():
+                break
+            hidden = hid
+            occupied = seat_states(valid[:, None] & ~hid)
 
         tl = PeopleTimeline(t, valid, occupied, excess, zone_present, beside, all_boxes, all_kinds, all_ids,
                             [r.get("wall_time") for r in rows])
@@ -455,6 +469,30 @@ def _down_to_feet(box: np.ndarray, mask: np.ndarray, scale: float, share: float 
         return box
     out = np.array(box, np.float64)
     out[3] = max(float(box[3]), (y0 + n) * scale)
+    return out
+
+
+def _hidden_seats(boxes: list[np.ndarray], kinds: list[list[str]], seat_boxes: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """``(T, S)``: someone on their feet stands in front of the seat (feet at or past its front
+    edge) and covers at least ``share`` of its upper part, where the candidate shows.
+
+    Example:
+        >>> _hidden_seats([np.array([[40.0, 0, 90, 105]])], [["standing"]], np.array([[50.0, 0, 100, 100]])).tolist()
+        [[True]]
+    """
+    sb = np.asarray(seat_boxes, np.float64).reshape(-1, 4)
+    out = np.zeros((len(boxes), len(sb)), bool)
+    up = sb.copy()
+    up[:, 3] = sb[:, 1] + UPPER * (sb[:, 3] - sb[:, 1])
+    area = np.maximum((up[:, 2] - up[:, 0]) * (up[:, 3] - up[:, 1]), 1e-9)
+    for i, (bs, ks) in enumerate(zip(boxes, kinds)):
+        for b, k in zip(bs, ks):
+            if k != "standing":
+                continue
+            ix = np.clip(np.minimum(b[2], up[:, 2]) - np.maximum(b[0], up[:, 0]), 0, None)
+            iy = np.clip(np.minimum(b[3], up[:, 3]) - np.maximum(b[1], up[:, 1]), 0, None)
+            front = b[3] >= sb[:, 3] - 0.1 * (sb[:, 3] - sb[:, 1])
+            out[i] |= front & (ix * iy / area >= share)
     return out
 
 
