@@ -304,6 +304,25 @@ def test_who_counts_as_standing(boxes, standing):
     assert all(r["seat_04"] == 1 for r in rows)
 
 
+@pytest.mark.parametrize("boxes, invigilators", [
+    # The invigilator, and their legs boxed on their own (1080p long session: an extra_person on a
+    # normal session): one person.
+    ([[5, 60, 35, 280], [0, 200, 40, 280]], 1),
+    # Two people standing in the zone: two.
+    ([[2, 60, 30, 280], [12, 50, 38, 260]], 2),
+])
+def test_who_counts_as_an_invigilator(boxes, invigilators):
+    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
+    check = HeadcountCheck(ctx, detector=FixedDetector(boxes), thresholds=PeopleThresholds(motion=False))
+    rows = []
+    for i in range(6):
+        row = {"t_s": 2.0 * i}
+        check.observe(Sample(i, 2.0 * i, None, True, picture(False, noise=2, seed=i)), row)
+        rows.append(row)
+    check.finish(rows)
+    assert [r["invigilators"] for r in rows] == [invigilators] * 6
+
+
 def test_the_default_detector_tiles_follow_the_seats():
     """Without tiles in the detector options, the grid is chosen so the smallest seat fills a
     third of a tile; explicit tiles are kept."""

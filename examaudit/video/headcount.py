@@ -302,7 +302,10 @@ class HeadcountCheck:
                         kept.append(b), kinds.append(role)
                 kb = np.asarray(kept, np.float64).reshape(-1, 4)
                 ids = tracker.update(float(t[i]), kb)
-                n_zone_det = sum(1 for k, b in zip(kinds, kept) if k == "invigilator" and not _is_blob(b, blobs[i]))
+                # A box in the zone too short to be someone standing there is part of the invigilator
+                # (legs boxed apart from the upper body), not one more person.
+                n_zone_det = sum(1 for k, b in zip(kinds, kept) if k == "invigilator" and not _is_blob(b, blobs[i])
+                                 and (height_model is None or b[3] - b[1] >= th.standing_ratio * height_model(b[3])))
                 zone_present[i] = "invigilator" in kinds
                 n_zone = max(n_zone_det, int(zone_present[i]))
                 standing = [b for k, b in zip(kinds, kept) if k == "standing"]
