@@ -92,8 +92,15 @@ class ClockOCR:
 
             from rapidocr import RapidOCR
 
-            logging.getLogger("RapidOCR").setLevel(logging.WARNING)
-            self._engine = RapidOCR()
+            # rapidocr resets its logger to INFO while it loads and announces every model file;
+            # silence the load, keep its warnings afterwards.
+            log = logging.getLogger("RapidOCR")
+            log.disabled = True
+            try:
+                self._engine = RapidOCR()
+            finally:
+                log.disabled = False
+                log.setLevel(logging.WARNING)
         return self._engine
 
     def read(self, crop: np.ndarray) -> str:
