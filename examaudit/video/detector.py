@@ -380,6 +380,9 @@ class OnnxPersonDetector:
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
+        # Memory patterns are planned per input shape, and the last batch of a frame varies in
+        # size; off, a 1-hour run peaked ~25 MB lower at the same speed.
+        opts.enable_mem_pattern = False
         try:
             sess = ort.InferenceSession(str(self.model_path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types

@@ -142,6 +142,7 @@ class HeadcountCheck:
     def __init__(self, context: CameraContext, detector: Any | None = None, thresholds: PeopleThresholds | None = None):
         self.context = context
         self.detector = detector
+        self._owns_detector = detector is None
         self.thresholds = thresholds or PeopleThresholds()
         self.stats = {"detected": 0, "reused": 0}
         self.seat_rows: list[dict[str, Any]] = []
@@ -224,6 +225,9 @@ class HeadcountCheck:
 
     # ------------------------------------------------------------------ whole recording
     def finish(self, rows: list[dict[str, Any]]) -> list[Draft]:
+        if self._owns_detector:
+            # Deciding needs no detector: free the ONNX session (100+ MB native) we built ourselves.
+            self.detector = None
         th = self.thresholds
         T = len(self._t)
         if T == 0 or len(rows) != T:

@@ -79,6 +79,13 @@ def parse_clock(text: str, near: datetime | None = None) -> datetime | None:
     return out
 
 
+#: rapidocr settings for reading one short line at a time.
+_ENGINE_PARAMS = {
+    "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+}
+
+
 class ClockOCR:
     """RapidOCR text recognition (no detection), created lazily so checks stay picklable."""
 
@@ -97,11 +104,16 @@ class ClockOCR:
             log = logging.getLogger("RapidOCR")
             log.disabled = True
             try:
-                self._engine = RapidOCR()
+                # One line at a time needs no thread pools: each pool thread costs stack and a malloc arena.
+                self._engine = RapidOCR(params=_ENGINE_PARAMS)
             finally:
                 log.disabled = False
                 log.setLevel(logging.WARNING)
         return self._engine
+
+    def release(self) -> None:
+        """Drop the recogniser (about 100 MB of native memory); the next read loads it again."""
+        self._engine = None
 
     def read(self, crop: np.ndarray) -> str:
         """Recognise one text line (no detection)."""
@@ -260,6 +272,13 @@ class OsdClockCheck:
     # -- deciding ----------------------------------------------------------------------------
 
     def finish(self, rows: list[dict[str, Any]]) -> list:
+        try:
+            return self._decide(rows)
+        finally:
+            # The last reading is done: free the recogniser before the checks after this one run.
+            self.ocr.release()
+
+    def _decide(self, rows: list[dict[str, Any]]) -> list:
         n = len(self._t)
         drafts: list = []
         if self.box_ is None or n == 0:

@@ -101,7 +101,9 @@ def iter_samples(
     stats.mode = choose_mode(gop_s, every_s)
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        # Slice threads, not frame threads: frame threading keeps a decoded picture in flight
+        # per thread, which buys nothing for isolated keyframes (2 h 1080p: 40 s instead of 46 s).
+        stream.thread_type = "SLICE"
         if stats.mode == "keyframes":
             stream.codec_context.skip_frame = "NONKEY"
         tb = float(stream.time_base) if stream.time_base else 1.0
