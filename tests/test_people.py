@@ -201,15 +201,21 @@ def picture(person: bool, noise: int = 0, seed: int = 0) -> np.ndarray:
     return img
 
 
+def feed(check: HeadcountCheck, pictures, **fields) -> list[dict]:
+    """Show ``check`` one picture every 2 s; each row starts with ``t_s`` and ``fields``."""
+    rows = []
+    for i, img in enumerate(pictures):
+        row = {"t_s": 2.0 * i, **fields}
+        check.observe(Sample(i, 2.0 * i, None, True, img), row)
+        rows.append(row)
+    return rows
+
+
 def test_check_reuses_detections_when_nothing_changed_and_pickles():
     det = CountingDetector()
     ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
     check = HeadcountCheck(ctx, detector=det, thresholds=PeopleThresholds(motion=False))
-    rows = []
-    for i in range(20):
-        row = {"t_s": 2.0 * i}
-        check.observe(Sample(i, 2.0 * i, None, True, picture(i < 12, noise=2, seed=i)), row)
-        rows.append(row)
+    rows = feed(check, (picture(i < 12, noise=2, seed=i) for i in range(20)))
     # The first seven samples teach the noise level; then only the candidate leaving is detected.
     assert [int(r["detection_reused"]) for r in rows] == [0] * 7 + [1] * 5 + [0] + [1] * 7
     assert det.calls == 8 and check.stats == {"detected": 8, "reused": 12}
@@ -261,11 +267,7 @@ def test_block_change_sees_a_small_local_change():
 def test_check_reports_an_absent_candidate_end_to_end_on_arrays():
     ctx = CameraContext(camera=grid_camera(1, 2), frame_size=(400, 300))
     check = HeadcountCheck(ctx, detector=CountingDetector(), thresholds=PeopleThresholds(motion=False))
-    rows = []
-    for i in range(20):
-        row = {"t_s": 2.0 * i, "trusted": True}
-        check.observe(Sample(i, 2.0 * i, None, True, picture(True, noise=2, seed=i)), row)
-        rows.append(row)
+    rows = feed(check, (picture(True, noise=2, seed=i) for i in range(20)), trusted=True)
     drafts = check.finish(rows)
     absent = [d for d in drafts if d.kind is FindingKind.absent_candidate]
     assert [d.candidate_id for d in absent] == ["C002"]
@@ -282,6 +284,15 @@ class FixedDetector:
         return Detections(self.boxes, np.full(len(self.boxes), 0.9), np.ones(len(self.boxes), int))
 
 
+def rows_with_fixed_boxes(boxes) -> list[dict]:
+    """Six samples of an empty-looking room in which the detector always answers ``boxes``."""
+    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
+    check = HeadcountCheck(ctx, detector=FixedDetector(boxes), thresholds=PeopleThresholds(motion=False))
+    rows = feed(check, (picture(False, noise=2, seed=i) for i in range(6)))
+    check.finish(rows)
+    return rows
+
+
 @pytest.mark.parametrize("boxes, standing", [
     # Seat 04's candidate boxed together with the head behind: tall enough, but its bottom is on
     # seat 04's desk, where no feet can be.
@@ -292,14 +303,7 @@ class FixedDetector:
     ([[55, 120, 125, 182], [150, 100, 200, 290], [175, 95, 225, 288]], 2),
 ])
 def test_who_counts_as_standing(boxes, standing):
-    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
-    check = HeadcountCheck(ctx, detector=FixedDetector(boxes), thresholds=PeopleThresholds(motion=False))
-    rows = []
-    for i in range(6):
-        row = {"t_s": 2.0 * i}
-        check.observe(Sample(i, 2.0 * i, None, True, picture(False, noise=2, seed=i)), row)
-        rows.append(row)
-    check.finish(rows)
+    rows = rows_with_fixed_boxes(boxes)
     assert [r["standing"] for r in rows] == [standing] * 6
     assert all(r["seat_04"] == 1 for r in rows)
 
@@ -312,14 +316,7 @@ def test_who_counts_as_standing(boxes, standing):
     ([[2, 60, 30, 280], [12, 50, 38, 260]], 2),
 ])
 def test_who_counts_as_an_invigilator(boxes, invigilators):
-    ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
-    check = HeadcountCheck(ctx, detector=FixedDetector(boxes), thresholds=PeopleThresholds(motion=False))
-    rows = []
-    for i in range(6):
-        row = {"t_s": 2.0 * i}
-        check.observe(Sample(i, 2.0 * i, None, True, picture(False, noise=2, seed=i)), row)
-        rows.append(row)
-    check.finish(rows)
+    rows = rows_with_fixed_boxes(boxes)
     assert [r["invigilators"] for r in rows] == [invigilators] * 6
 
 
