@@ -48,9 +48,8 @@ from .findings import (
     read_findings,
     write_findings,
 )
-from .outputs import staged_dir
+from .outputs import sha256_file, staged_dir
 from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
-from .video.ingest import sha256_file
 
 CONFIG_NAME = "exam_point.yaml"
 #: analysed now; reused from an earlier run; failed (unreadable footage); error (our bug)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..video.ingest import sha256_file
+from ..outputs import sha256_file
 from ..findings import (Finding, FindingKind, FindingsDocument, InputFile, RunInfo, Severity, Source, merge_findings,
                         now_utc, read_findings, write_findings)
 from . import reasons as R

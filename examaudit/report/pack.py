@@ -38,8 +38,7 @@ from .. import __version__
 from ..custody import CustodyLog, check_chain
 from ..errors import InputError
 from ..findings import Finding, Source
-from ..outputs import write_csv
-from ..video.ingest import sha256_file
+from ..outputs import sha256_file, write_csv
 from .auditdir import AuditDir, load_audit_dir
 from .clips import ClipInfo, clip_suffix, cut_clip
 

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -21,22 +20,13 @@ from typing import Any
 import av
 
 from ..errors import InputError
+from ..outputs import sha256_file
 
 # OpenCV's bundled FFmpeg prints its own complaints to stderr; our one-line errors say it better.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 #: Larger than any CCTV camera; anything bigger is a corrupt header or a hostile file.
 MAX_DIMENSION = 8192
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: str | Path) -> str:
-    """Stream a file's sha256 in 1 MiB chunks, so multi-GB recordings use no memory."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
