@@ -16,6 +16,7 @@ from examaudit.video.detector import (
     OnnxPersonDetector,
     box_iou,
     default_model_path,
+    fuse_mirrored,
     load_detector,
     nms,
     tile_grid_for,
@@ -26,14 +27,16 @@ FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
 LABELS = Path(__file__).resolve().parent / "data" / "footage_person_counts.csv"
 
 # Per-clip MAE measured by benchmarks/bench_detector.py with the default
-# settings (see models/ssdlite_mobilenet_v2_person.md).  The test allows a
-# margin so that a different onnxruntime/OpenCV build does not flake, while a
-# real regression (e.g. broken tiling or NMS) still fails.
+# settings (see models/ssdlite_mobilenet_v2_person.md), on the frames the
+# defaults were chosen on ("tune") and on frames labelled later and never used
+# to choose anything ("holdout").  The test allows a margin so that a different
+# onnxruntime/OpenCV build does not flake, while a real regression (e.g. broken
+# tiling or NMS) still fails.
 MEASURED_MAE = {
-    "classroom.gif": 0.0,
-    "one-by-one-person-detection.mp4": 0.0,
-    "store-aisle-detection.gif": 0.3125,
-    "worker-zone-detection.gif": 0.125,
+    "classroom.gif": {"tune": 0.0, "holdout": 0.067},
+    "one-by-one-person-detection.mp4": {"tune": 0.0, "holdout": 0.045},
+    "store-aisle-detection.gif": {"tune": 0.125, "holdout": 0.565},
+    "worker-zone-detection.gif": {"tune": 0.125, "holdout": 0.077},
 }
 MAE_MARGIN = 0.2
 
@@ -105,6 +108,17 @@ def test_nms_empty():
     assert nms(np.zeros((0, 4)), np.zeros(0)).shape == (0,)
 
 
+def test_fuse_mirrored_keeps_agreed_boxes_and_halves_lone_ones():
+    image = np.array([[100, 50, 160, 250], [400, 60, 460, 260]], np.float32)
+    mirror = np.array([[102, 52, 161, 251]], np.float32)  # sees only the first person
+    xyxy, conf = fuse_mirrored(image, [0.5, 0.36], mirror, [0.3])
+    assert xyxy.shape == (3, 4)
+    np.testing.assert_allclose(conf, [0.4, 0.18, 0.4], atol=1e-6)
+    # Nothing in one view: every box keeps half its score.
+    _, conf = fuse_mirrored(image, [0.5, 0.36], np.zeros((0, 4)), np.zeros(0))
+    np.testing.assert_allclose(conf, [0.25, 0.18], atol=1e-6)
+
+
 # ------------------------------------------------------------------ model
 
 
@@ -151,6 +165,16 @@ def test_nothing_in_blank_or_noise(detector):
     rng = np.random.default_rng(1)
     noise = rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8)
     assert len(detector.detect(noise)) == 0
+
+
+def test_flip_finds_the_same_person_in_place(astronaut_bgr):
+    flipped = OnnxPersonDetector(flip=True).detect(astronaut_bgr)
+    plain = OnnxPersonDetector(flip=False).detect(astronaut_bgr)
+    assert len(flipped) >= 1 and len(plain) >= 1
+    # Mirror boxes are mapped back, so the best box lands where the plain run puts it.
+    best_f = flipped.xyxy[int(np.argmax(flipped.confidence))]
+    best_p = plain.xyxy[int(np.argmax(plain.confidence))]
+    assert box_iou([best_f], [best_p])[0, 0] > 0.7
 
 
 def test_untiled_and_grayscale_inputs(astronaut_bgr):
@@ -209,18 +233,22 @@ def test_load_detector_spec():
 # ------------------------------------------------------------ real footage
 
 
-def _labels() -> dict[str, dict[int, int]]:
-    out: dict[str, dict[int, int]] = defaultdict(dict)
+def _labels() -> dict[str, dict[int, tuple[int, str]]]:
+    out: dict[str, dict[int, tuple[int, str]]] = defaultdict(dict)
     with LABELS.open(newline="") as f:
         for row in csv.DictReader(f):
-            out[row["clip"]][int(row["frame_index"])] = int(row["persons"])
+            out[row["clip"]][int(row["frame_index"])] = (int(row["persons"]), row["split"])
     return out
 
 
 def test_labels_file_covers_every_clip():
     labels = _labels()
     assert set(labels) == set(MEASURED_MAE)
-    assert all(10 <= len(v) <= 25 for v in labels.values())
+    for clip, frames in labels.items():
+        splits = [split for _, split in frames.values()]
+        assert set(splits) == {"tune", "holdout"}, clip
+        assert 10 <= splits.count("tune") <= 25, clip
+        assert splits.count("holdout") >= 10, clip
 
 
 def test_real_footage_counts(detector):
@@ -228,18 +256,20 @@ def test_real_footage_counts(detector):
         pytest.skip(f"shared footage not present at {FOOTAGE} (CC BY 4.0 clips are kept outside the repo)")
     av = pytest.importorskip("av")
     for clip, wanted in sorted(_labels().items()):
-        errors = []
+        errors: dict[str, list[int]] = defaultdict(list)
         last = max(wanted)
         with av.open(str(FOOTAGE / clip)) as container:
             for i, frame in enumerate(container.decode(video=0)):
                 if i in wanted:
+                    persons, split = wanted[i]
                     n = len(detector.detect(frame.to_ndarray(format="bgr24")))
-                    errors.append(abs(n - wanted[i]))
+                    errors[split].append(abs(n - persons))
                 if i >= last:
                     break
-        assert len(errors) == len(wanted), f"{clip}: some labelled frames were not decoded"
-        mae = float(np.mean(errors))
-        assert mae <= MEASURED_MAE[clip] + MAE_MARGIN, f"{clip}: person-count MAE {mae:.3f}"
+        assert sum(map(len, errors.values())) == len(wanted), f"{clip}: some labelled frames were not decoded"
+        for split, errs in errors.items():
+            mae = float(np.mean(errs))
+            assert mae <= MEASURED_MAE[clip][split] + MAE_MARGIN, f"{clip} ({split}): person-count MAE {mae:.3f}"
 
 
 def test_tile_grid_follows_the_smallest_seat():
