@@ -63,6 +63,13 @@ def test_analyze_writes_valid_outputs_and_finds_a_gap(tmp_path, clip_factory):
     assert header[0] == "t_s"
 
 
+def test_sample_columns_do_not_depend_on_which_check_filled_them_first():
+    from examaudit.video.analyze import sample_columns
+
+    rows = [{"t_s": 0.0, "osd_text": "x", "seat_02": 1}, {"t_s": 5.0, "trusted": True, "seat_01": 0, "wall_time": "w"}]
+    assert sample_columns(rows) == ["t_s", "wall_time", "trusted", "osd_text", "seat_02", "seat_01"]
+
+
 def test_analyze_truncated_mp4_keeps_what_precedes_damage(tmp_path, footage_dir):
     # The real clip has its index at the front, so a cut-off copy is still partly readable.
     src = (footage_dir / "one-by-one-person-detection.mp4").read_bytes()

@@ -70,6 +70,21 @@ def test_clock_jump_is_bisected_to_neighbouring_samples():
     assert chk.ocr.calls < 15  # sparse reads plus bisection, not one per sample
 
 
+def test_recogniser_not_held_while_sampling_and_sparse_readings_land_in_rows():
+    # The person detector runs during sampling; the OCR engine (~90 MB) must not sit beside it.
+    w0 = datetime(2024, 6, 20, 9, 0, 0)
+    chk = OsdClockCheck(read_every_s=30.0)
+    rows = []
+    for i, (t, f) in enumerate(_frames([5.0 * i for i in range(20)], lambda t: w0 + timedelta(seconds=t))):
+        row = {"t_s": t}
+        chk.observe(Sample(i, t, i, True, f), row)
+        rows.append(row)
+        assert chk.box_ is not None and chk.ocr._engine is None
+    chk.finish(rows)
+    read = [r["t_s"] for r in rows if r.get("osd_text")]
+    assert read[:4] == [0.0, 30.0, 60.0, 90.0] and chk.ocr._engine is None
+
+
 def test_frozen_clock_found_without_ocr():
     w0 = datetime(2024, 6, 20, 9, 0, 0)
     times = [5.0 * i for i in range(24)]

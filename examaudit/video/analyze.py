@@ -37,6 +37,7 @@ from ..outputs import write_csv
 from .bitstream import PacketTimeline, read_packets, timeline_breaks
 from .evidence import EvidenceImage, encode_jpeg, frames_at
 from .ingest import Recording, ingest
+from .native_memory import return_free_memory
 from .people_rules import PeopleThresholds
 from .sampler import Sample, SamplingStats, iter_samples
 
@@ -95,6 +96,14 @@ class SampleCheck(Protocol):
     def observe(self, sample: Sample, row: dict[str, Any]) -> None: ...
 
     def finish(self, rows: list[dict[str, Any]]) -> list[Draft]: ...
+
+    # Optional: ``end_sampling()`` is called on every check after the last sample and before
+    # any ``finish``, so that a check can free what only sampling needed (a detector session)
+    # before the other checks' ``finish`` run.
+
+
+#: Samples between heap trims while sampling (see ``native_memory``): ~1 ms per trim.
+_TRIM_EVERY = 100
 
 
 @dataclass
@@ -306,6 +315,12 @@ def analyze_recording(
         for check in checks:
             check.observe(sample, row)
         rows.append(row)
+        if len(rows) % _TRIM_EVERY == 0:
+            return_free_memory()
+    for check in checks:
+        if hasattr(check, "end_sampling"):
+            check.end_sampling()
+    return_free_memory()
     drafts = timeline_drafts(tl) + damage_drafts(tl, stats, rec.duration_s)
     if params.integrity:
         from .integrity import frame_rate_drafts
@@ -315,6 +330,7 @@ def analyze_recording(
         if hasattr(check, "bind_timeline"):
             check.bind_timeline(tl)
         drafts.extend(check.finish(rows))
+        return_free_memory()
     if wall0 is None:
         from .osd import wall_start_from_checks
 
@@ -401,7 +417,7 @@ def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> No
     for pic in result.images:
         (frames_dir / pic.name).write_bytes(pic.data)
     write_findings(result.document(command), out_dir / "findings.json")
-    write_csv(out_dir / "samples.csv", result.rows)
+    write_csv(out_dir / "samples.csv", result.rows, columns=sample_columns(result.rows))
     if result.outputs.get("seats"):
         write_csv(out_dir / "seats.csv", result.outputs["seats"], columns=list(SEATS_COLUMNS))
     if result.outputs.get("proposed_seats"):
@@ -418,6 +434,25 @@ def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> No
         "truncated": result.timeline.truncated,
     }
     (out_dir / "recording.json").write_text(json.dumps(probe, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+#: Column order of samples.csv: time first, then picture quality, clock, people; per-seat
+#: columns (``seat_<n>``) and any other column a custom check adds follow in first-seen order.
+#: Fixed, so that the order does not depend on which check happened to fill a column first.
+SAMPLE_COLUMNS = (
+    "t_s", "wall_time", "pts", "keyframe",
+    "brightness", "sharpness", "edge_density", "entropy", "still_diff", "phash", "shift_px", "quality", "trusted",
+    "osd_text", "osd_offset_s",
+    "detections", "detection_reused", "persons", "seated", "standing", "invigilators", "tracks",
+)
+
+
+def sample_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The samples.csv header for these rows: :data:`SAMPLE_COLUMNS` present, then the rest."""
+    present: dict[str, None] = {}
+    for r in rows:
+        present.update(dict.fromkeys(r))
+    return [c for c in SAMPLE_COLUMNS if c in present] + [c for c in present if c not in SAMPLE_COLUMNS]
 
 
 SEATS_COLUMNS = ("seat", "candidate_id", "first_seen_s", "last_seen_s", "minutes_present", "first_seen_wall", "last_seen_wall")

@@ -224,10 +224,15 @@ class HeadcountCheck:
         row["detection_reused"] = bool(reused)
 
     # ------------------------------------------------------------------ whole recording
-    def finish(self, rows: list[dict[str, Any]]) -> list[Draft]:
+    def end_sampling(self) -> None:
+        """Free the ONNX session (100+ MB native) we built ourselves: deciding needs no detector,
+        and the checks that finish before this one (OSD reading) should not carry it."""
         if self._owns_detector:
-            # Deciding needs no detector: free the ONNX session (100+ MB native) we built ourselves.
             self.detector = None
+        self._last = None
+
+    def finish(self, rows: list[dict[str, Any]]) -> list[Draft]:
+        self.end_sampling()
         th = self.thresholds
         T = len(self._t)
         if T == 0 or len(rows) != T:

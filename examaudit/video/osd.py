@@ -8,7 +8,8 @@ the footage started, when the exam-point config does not.
 Cost is kept down in three ways. The clock is located once (bright outlined text lines in
 the top and bottom bands, the first that reads as a date and time). After that only a tight crop of the clock line is kept per
 sample (PNG, a few KB) and only every ``read_every_s`` seconds is one crop recognised (text
-recognition only, ~30 ms). Where the offset OSD − PTS changes between two readings, the
+recognition only, ~30 ms). The readings wait for ``finish``, after the person detector has been
+freed, so the recogniser and the detector are never in memory together. Where the offset OSD − PTS changes between two readings, the
 crops in between are bisected, so a jump is placed to one sampling interval with a handful
 of extra readings. A stopped clock needs no OCR at all: its crops are pixel-identical.
 
@@ -225,6 +226,7 @@ class OsdClockCheck:
         self._same: list[bool] = []
         self._prev: np.ndarray | None = None
         self._next_read = 0.0
+        self._due: list[int] = []  # samples whose crop the sparse pass reads
         self.readings_: list[ClockReading] = []
         self.wall0_: datetime | None = None
 
@@ -235,6 +237,10 @@ class OsdClockCheck:
         if self.box_ is None and self._tries < 3 and (sample.index == 0 or sample.index % 12 == 0):
             self._tries += 1
             self.box_ = locate_clock(sample.image, self.ocr)
+            if self.box_ is not None or self._tries == 3:
+                # The person detector is loaded for the rest of sampling; the recogniser (~90 MB)
+                # need not sit beside it, since every reading waits for ``finish``.
+                self.ocr.release()
         if self.box_ is None:
             self._crops.append(None)
             self._same.append(False)
@@ -246,7 +252,7 @@ class OsdClockCheck:
         self._same.append(same)
         self._crops.append(cv2.imencode(".png", crop)[1].tobytes())
         if sample.t_s >= self._next_read:
-            self._read(len(self._crops) - 1, row)
+            self._due.append(len(self._crops) - 1)
             self._next_read = sample.t_s + self.read_every_s
 
     def _crop(self, i: int) -> np.ndarray | None:
@@ -283,6 +289,8 @@ class OsdClockCheck:
         drafts: list = []
         if self.box_ is None or n == 0:
             return drafts
+        for i in self._due:
+            self._read(i, rows[i] if i < len(rows) else None)
         last = max((i for i, c in enumerate(self._crops) if c is not None), default=None)
         if last is not None:
             self._read(last)  # the last picture is always read, so a short clip has two readings
