@@ -28,6 +28,7 @@ import json
 import shlex
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,6 +50,7 @@ from .findings import (
     write_findings,
 )
 from .outputs import sha256_file, staged_dir
+from .records.tables import RecordsTables
 from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
 
 CONFIG_NAME = "exam_point.yaml"
@@ -247,12 +249,16 @@ def run_audit(
 
     records = records_inputs(cfg)
     if records.get("roster") and records.get("scores"):
-        result.records_dir = run_records_step(records, out_dir, custody, cfg)
+        result.records_dir, tables = run_records_step(records, out_dir, custody, cfg)
         # Records often come as a province-wide export: this audit keeps its own exam point's
         # findings (the ranking among all exam points stays in records/exam_points.csv).
         result.findings.extend(f for f in read_findings(result.records_dir / "findings.json").findings
                                if f.exam_point in (None, cfg.exam_point))
         inputs.extend(read_findings(result.records_dir / "findings.json").run.inputs)
+        counted = headcount_step(cfg, outcomes, tables.sat_by_room(cfg.exam_point), params)
+        result.findings.extend(_rebase(f, out_dir, outcomes) for f in counted)
+        custody.append("headcount held against the records",
+                       note=f"{len(counted)} headcount_mismatch finding(s)")
 
     doc = FindingsDocument(
         run=RunInfo(command=command, started_at=started, finished_at=now_utc(), inputs=inputs,
@@ -316,8 +322,11 @@ def records_inputs(cfg: ExamPointConfig) -> dict[str, Path]:
     return found
 
 
-def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog, cfg: ExamPointConfig) -> Path:
-    """Screen the exam point's records, cross-checked with the video findings already written."""
+def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog,
+                     cfg: ExamPointConfig) -> tuple[Path, RecordsTables]:
+    """Screen the exam point's records, cross-checked with the video findings already written.
+
+    Returns the records output folder and the loaded tables (the headcount step needs them)."""
     from .records.pipeline import RecordsInputs, run_records, write_records_outputs
 
     video_findings = sorted((out_dir / "video").glob("*/*/findings.json"))
@@ -331,7 +340,77 @@ def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog,
         inputs={role: sha256_file(p) for role, p in files.items()},
         outputs={"records/findings.json": sha256_file(records_dir / "findings.json")},
     )
-    return records_dir
+    return records_dir, result.tables
+
+
+def headcount_step(cfg: ExamPointConfig, outcomes: list[RecordingOutcome], sat: dict[tuple[str, str], set[str]],
+                   params: AnalyzeParams) -> list[Finding]:
+    """``headcount_mismatch`` for every analysed recording: seated people on video against the
+    candidates the records say sat that session in that camera's view.
+
+    A camera's expected count is the candidates who sat and whose seat is in its seat map; a
+    camera without candidates on its seats is held against the whole room only when it is the
+    room's one camera (otherwise it sees an unknown part of the room and is skipped). Evidence
+    frames are drawn from the recording and written into its own ``frames/`` folder.
+    """
+    from .video.people_findings import headcount_mismatch_drafts
+    from .video.analyze import finalise_drafts
+
+    found: list[Finding] = []
+    for o in outcomes:
+        if o.status not in ("analysed", "reused"):
+            continue
+        room, cam = cfg.camera(o.job.camera)
+        mine = {s.candidate_id for s in cam.seats if s.candidate_id}
+        if not mine and len(room.cameras) > 1:
+            continue
+        rows = _typed_rows(o.job.out_dir / "samples.csv")
+        wall0 = _wall_start(rows)
+        if wall0 is None:
+            continue
+        expected: dict[str, int] = {}
+        spans: dict[str, tuple[float, float]] = {}
+        for session in cfg.sessions_for_room(room.id):
+            ids = sat.get((session.id, room.id))
+            if ids is None:
+                continue
+            expected[session.id] = len(ids & mine) if mine else len(ids)
+            spans[session.id] = ((cfg.aware(session.start) - wall0).total_seconds(),
+                                 (cfg.aware(session.end) - wall0).total_seconds())
+        drafts = headcount_mismatch_drafts(expected, rows, spans)
+        if not drafts:
+            continue
+        meta = json.loads((o.job.out_dir / "recording.json").read_text(encoding="utf-8"))
+        ctx = CameraContext.from_config(cfg, o.job.camera)
+        findings, images = finalise_drafts(drafts, o.job.path, meta.get("reader", "pyav"), ctx, wall0, params)
+        (o.job.out_dir / "frames").mkdir(exist_ok=True)
+        for pic in images:
+            (o.job.out_dir / "frames" / pic.name).write_bytes(pic.data)
+        found.extend(findings)
+    return found
+
+
+def _typed_rows(path: Path) -> list[dict[str, Any]]:
+    """samples.csv rows with the columns the headcount needs as numbers and booleans."""
+    import csv
+
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        r["t_s"] = float(r["t_s"])
+        r["seated"] = int(r["seated"]) if r.get("seated") not in (None, "") else None
+        r["trusted"] = r.get("trusted") not in ("0", "False", "false")
+    return rows
+
+
+def _wall_start(rows: list[dict[str, Any]]) -> datetime | None:
+    """The wall-clock time of footage second 0, from the first row that has one."""
+    for r in rows:
+        if r.get("wall_time"):
+            return datetime.fromisoformat(r["wall_time"]) - timedelta(seconds=r["t_s"])
+    return None
 
 
 def command_line(argv: list[str]) -> str:

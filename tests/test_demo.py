@@ -38,3 +38,15 @@ def test_demo_on_sample_media(tmp_path, capsys):
     # the records cross-check ties the empty seat on video to the certificate issued for it
     absent = {f.candidate_id for f in found if f.kind.value == "absent_candidate"}
     assert absent & {f.candidate_id for f in found if f.kind.value == "certificate_absent_on_video"}
+    # the seated headcount is held against the records: room R1 has two empty seats on video,
+    # but the scores file lists everyone in R1 as having sat
+    import csv
+
+    with open(SAMPLE / "records" / "roster.csv", encoding="utf-8-sig") as fh:
+        in_r1 = {r["准考证号"] for r in csv.DictReader(fh) if r["考点"] == "EP-WZ-02" and r["考场"] == "R1"}
+    with open(SAMPLE / "records" / "scores.csv", encoding="utf-8-sig") as fh:
+        sat_r1 = {r["准考证号"] for r in csv.DictReader(fh)} & in_r1
+    mismatch = [f for f in found if f.kind.value == "headcount_mismatch"]
+    assert [f.camera for f in mismatch] == ["C1"], [(f.camera, f.details) for f in mismatch]
+    assert mismatch[0].details["expected"] == len(sat_r1) and mismatch[0].details["seen"] < len(sat_r1)
+    assert mismatch[0].evidence and (out / "EP-WZ-02" / mismatch[0].evidence[0].path).is_file()

@@ -151,3 +151,27 @@ class RecordsTables:
     callbacks: Callbacks | None = None
     certificates: Certificates | None = None
     rejected: list[RejectedRow] = field(default_factory=list)
+
+    def sat_by_room(self, exam_point: str) -> dict[tuple[str, str], set[str]]:
+        """The candidates the records say sat each ``(session, room)`` of ``exam_point``.
+
+        A candidate sat when the scores file has a row for them; the room comes from the
+        roster. The footage's seated headcount is held against these.
+
+        Example:
+            >>> t = RecordsTables(
+            ...     Roster(*(np.array(v) for v in (["a", "b", "c"], ["P"] * 3, ["S1"] * 3, ["x"] * 3, ["1"] * 3,
+            ...            ["1"] * 3, ["R1", "R1", "R2"], ["01", "02", "01"], ["k"] * 3, [2, 3, 4]))),
+            ...     Scores(*(np.array(v) for v in (["a", "c"], ["P", "P"], ["S1", "S1"], [70.0, 80.0], [1, 1],
+            ...            [60.0, 60.0], [None, None], [None, None], [2, 3]))))
+            >>> t.sat_by_room("P")
+            {('S1', 'R1'): {'a'}, ('S1', 'R2'): {'c'}}
+        """
+        room_of = {str(c): str(r) for c, p, r in zip(self.roster.candidate_id, self.roster.exam_point, self.roster.room)
+                   if str(p) == exam_point and r not in (None, "")}
+        sat: dict[tuple[str, str], set[str]] = {}
+        for c, p, s in zip(self.scores.candidate_id, self.scores.exam_point, self.scores.session):
+            c = str(c)
+            if str(p) == exam_point and c in room_of:
+                sat.setdefault((str(s), room_of[c]), set()).add(c)
+        return sat

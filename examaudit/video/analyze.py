@@ -6,8 +6,9 @@ per sample for ``samples.csv``, and findings with their evidence pictures encode
 Nothing is written here; :func:`write_analysis` does that.
 
 The per-sample work is done by *checks* (integrity, people, ...). A check sees each sample
-once, adds its columns to that sample's row and keeps only small state, so memory stays flat
-for hours of footage; at the end it turns its rows into :class:`Draft` findings.
+once, adds its columns to that sample's row and keeps only small state (thumbnails and crops,
+about 30 KB a sample), so memory grows by tens of MB per hour of footage rather than with its
+pixels; at the end it turns its rows into :class:`Draft` findings.
 """
 
 from __future__ import annotations
@@ -346,7 +347,7 @@ def analyze_recording(
                                  tz=ctx.config.tz)
         coverage = [c.as_dict() for c in spans]
         drafts.extend(coverage_drafts(spans, wall0))
-    findings, images = _finalise(drafts, rec, ctx, wall0, params)
+    findings, images = finalise_drafts(drafts, rec.path, rec.reader, ctx, wall0, params)
     if progress:
         progress(1.0)
     result = RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc(), coverage)
@@ -355,17 +356,21 @@ def analyze_recording(
     return result
 
 
-def _finalise(
-    drafts: list[Draft], rec: Recording, ctx: CameraContext, wall0: datetime | None, params: AnalyzeParams
+def finalise_drafts(
+    drafts: list[Draft], path: Path, reader: str, ctx: CameraContext, wall0: datetime | None, params: AnalyzeParams
 ) -> tuple[list[Finding], list[EvidenceImage]]:
-    """Attach ids, wall-clock times and evidence pictures to drafts."""
+    """Attach ids, wall-clock times and evidence pictures (decoded from ``path``) to drafts.
+
+    ``analyze`` calls it for its own drafts; ``audit`` for the drafts it makes later from a
+    recording's rows (the headcount against the records)."""
     from .draw import draw_overlay
 
+    path = Path(path)
     want = [t for d in drafts for t, _ in d.frames]
-    pictures = frames_at(rec.path, want, reader=rec.reader) if want else {}
+    pictures = frames_at(path, want, reader=reader) if want else {}
     findings: list[Finding] = []
     images: list[EvidenceImage] = []
-    stem = Path(rec.name).stem
+    stem = path.stem
     for d in drafts:
         evidence: list[Evidence] = []
         pics = list(d.evidence_images)
@@ -394,7 +399,7 @@ def _finalise(
                 exam_point=ctx.exam_point,
                 room=ctx.room,
                 camera=ctx.camera_id,
-                recording=rec.name,
+                recording=path.name,
                 candidate_id=d.candidate_id,
                 start_s=None if d.start_s is None else round(max(0.0, d.start_s), 3),
                 end_s=None if d.end_s is None else round(max(0.0, d.end_s), 3),
