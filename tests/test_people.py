@@ -383,6 +383,8 @@ def test_a_person_in_front_of_a_seat_hides_it_one_behind_does_not():
     seat = np.array([[100.0, 100, 200, 300]])            # upper part: y 100..240
     front = np.array([[90.0, 20, 180, 310]])             # feet past the front edge, covers 80%
     behind = np.array([[90.0, 0, 180, 150]])             # feet inside the seat's top: behind it
-    narrow = np.array([[170.0, 20, 230, 310]])           # in front, covers 30%
-    got = _hidden_seats([front, behind, narrow, front], [["standing"], ["standing"], ["standing"], ["seated"]], seat)
-    assert got[:, 0].tolist() == [True, False, False, False]
+    narrow = np.array([[180.0, 20, 240, 310]])           # in front, covers 20%
+    between = np.array([[160.0, 20, 240, 310]])          # between two seats, covers 40% of this one
+    got = _hidden_seats([front, behind, narrow, front, between],
+                        [["standing"], ["standing"], ["standing"], ["seated"], ["standing"]], seat)
+    assert got[:, 0].tolist() == [True, False, False, False, True]

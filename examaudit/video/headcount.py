@@ -484,9 +484,12 @@ def _down_to_feet(box: np.ndarray, mask: np.ndarray, scale: float, share: float 
     return out
 
 
-def _hidden_seats(boxes: list[np.ndarray], kinds: list[list[str]], seat_boxes: np.ndarray, share: float = 0.5) -> np.ndarray:
+def _hidden_seats(boxes: list[np.ndarray], kinds: list[list[str]], seat_boxes: np.ndarray, share: float = 0.3) -> np.ndarray:
     """``(T, S)``: someone on their feet stands in front of the seat (feet at or past its front
     edge) and covers at least ``share`` of its upper part, where the candidate shows.
+
+    A third is enough: a person standing between two seats changes the look of both, and an
+    empty seat read as occupied while someone stands over it would hide an absent candidate.
 
     Example:
         >>> _hidden_seats([np.array([[40.0, 0, 90, 105]])], [["standing"]], np.array([[50.0, 0, 100, 100]])).tolist()
