@@ -34,8 +34,15 @@ class CustodyLog:
     """Append-only JSON-lines log with a hash chain.
 
     Example:
-        >>> log = CustodyLog(Path(tmp) / "custody.jsonl")          # doctest: +SKIP
-        >>> log.append("ingest", inputs={"R1-C1.mp4": sha}, parameters={})
+        >>> import tempfile
+        >>> log = CustodyLog(Path(tempfile.mkdtemp()) / "custody.jsonl")
+        >>> sha = "ab" * 32                                         # sha256 of R1-C1.mp4
+        >>> entry = log.append("ingest", inputs={"R1-C1.mp4": sha}, parameters={})
+        >>> entry["action"], entry["prev_sha256"] == GENESIS
+        ('ingest', True)
+        >>> _ = log.append("analyze", inputs={"R1-C1.mp4": sha}, parameters={"interval_s": 5})
+        >>> [e["action"] for e in read_custody(log.path)], check_chain(log.path)
+        (['ingest', 'analyze'], [])
     """
 
     def __init__(self, path: str | Path):

@@ -9,8 +9,20 @@ bytes are the original's (:func:`packet_digest` over both gives the same sha256)
 Only the first video stream is copied; audio (rare on exam-room cameras) is left out.
 
 Example:
-    >>> info = cut_clip("R1-C1.mp4", "clip.mp4", 120.0, 150.0)      # doctest: +SKIP
-    >>> info.packets, info.first_keyframe_s
+    >>> import numpy as np, os, tempfile
+    >>> from examaudit.scenarios.clip import ClipWriter
+    >>> d = tempfile.mkdtemp()
+    >>> original = os.path.join(d, "R1-C1.mp4")                     # 6 s, 10 fps, keyframe every 1 s
+    >>> with ClipWriter(original, 64, 48, fps=10, gop_s=1.0) as w:
+    ...     for i in range(60):
+    ...         w.write(np.full((48, 64, 3), 4 * i, np.uint8), i / 10)
+    >>> info = cut_clip(original, os.path.join(d, "clip.mp4"), 2.5, 4.0)
+    >>> info.packets, info.first_keyframe_s, info.last_s
+    (21, 2.0, 4.0)
+    >>> packet_digest(os.path.join(d, "clip.mp4")) == (info.packets, info.packets_sha256)
+    True
+    >>> packet_digest(original, info.first_pts, info.last_pts) == (info.packets, info.packets_sha256)
+    True
 """
 
 from __future__ import annotations

@@ -17,10 +17,23 @@ Rules (pure functions, :func:`tabulate`):
   entry, in every city; a cell is also empty when all its rows leave that value blank;
 * the 合计 row is an Excel ``SUM`` formula, so hand-entered cells are totalled too.
 
-Example:
-    >>> reg = read_register("sample_media/cases.csv")             # doctest: +SKIP
+Example (``sample_media/cases.csv`` is a fuller register):
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "cases.csv").write_text(
+    ...     "city,unit_type,unit_name,date,outcome,problems_found\\n"
+    ...     "杭州市,企业,杭州丙建设工程有限公司,2024-06-18,罚款;限期整改,2\\n"
+    ...     "宁波市,考试机构,宁波甲考点,2024-07-02,无问题,0\\n", encoding="utf-8")
+    >>> reg = read_register(d / "cases.csv")
     >>> form = tabulate(reg, "2024-06")
-    >>> write_form1(form, "附表1-2024-06.xlsx")
+    >>> form.cities, form.cases_in_month
+    (['杭州市', '宁波市'], 1)
+    >>> form.cells["杭州市"][("企业", "inspected")], form.cells["杭州市"][("企业", "ordered_rectify")]
+    (1.0, 1.0)
+    >>> form.cells["宁波市"][("考试机构", "inspected")], form.cells["杭州市"][("企业", "fine_wan")]
+    (0.0, None)
+    >>> write_form1(form, d / "附表1-2024-06.xlsx").name
+    '附表1-2024-06.xlsx'
 """
 
 from __future__ import annotations

@@ -4,9 +4,15 @@ The edge of the report layer: reads the audit directory, asks :mod:`.model` for 
 view-model and :mod:`.charts` for SVG charts, embeds evidence pictures and charts as data
 URIs, renders the Jinja2 template and prints it to PDF with WeasyPrint.
 
-Example:
-    >>> files = render_report(Path("out/EP-HZ-01"))                 # doctest: +SKIP
-    >>> files.html_path, files.pdf_path
+Example (an empty directory renders too, as "nothing analysed"; normally it is the folder
+``examaudit audit`` wrote, e.g. ``out/EP-HZ-01``):
+    >>> import tempfile
+    >>> audit_dir = Path(tempfile.mkdtemp())
+    >>> files = render_report(audit_dir)
+    >>> files.html_path.name, files.pdf_path.name
+    ('report.html', 'report.pdf')
+    >>> render_report(audit_dir, lang="en", pdf=False).pdf_path is None
+    True
 """
 
 from __future__ import annotations

@@ -5,8 +5,15 @@ file received: byte size, sha256, container, codec, resolution, frame rate, dura
 creation-time metadata the NVR wrote.
 
 Example:
-    >>> rec = ingest("footage/R1-C1.mp4")            # doctest: +SKIP
-    >>> rec.sha256[:8], rec.video.codec, rec.duration_s
+    >>> import numpy as np, os, tempfile
+    >>> from examaudit.scenarios.clip import ClipWriter
+    >>> path = os.path.join(tempfile.mkdtemp(), "R1-C1.mp4")
+    >>> with ClipWriter(path, 64, 48, fps=10) as w:
+    ...     for i in range(60):
+    ...         w.write(np.zeros((48, 64, 3), np.uint8), i / 10)
+    >>> rec = ingest(path)
+    >>> len(rec.sha256), rec.video.codec, (rec.video.width, rec.video.height), rec.video.fps, rec.duration_s
+    (64, 'h264', (64, 48), 10.0, 6.0)
 """
 
 from __future__ import annotations

@@ -78,7 +78,9 @@ def standing_blobs(thumb: np.ndarray, background: np.ndarray, min_height: Callab
     ``bottom_y`` can have.
     """
     mask = foreground_mask(thumb, background, threshold)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    # Opening with a 2x2 kernel: OpenCV's MORPH_OPEN does not reflect an even kernel for the dilation,
+    # which moves every blob one pixel right and down; dilating with the mirrored anchor does not.
+    mask = cv2.dilate(cv2.erode(mask, np.ones((2, 2), np.uint8)), np.ones((2, 2), np.uint8), anchor=(0, 0))
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((7, 3), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
     out = []
