@@ -172,3 +172,17 @@ def test_a_box_ending_over_a_front_seat_head_is_not_its_candidate():
     assert assign_seated(np.array([behind], float), seats, standing_ratio=1.25).tolist() == [-1]
     # The front seat's own candidate still sits there (box ending by the desk line).
     assert assign_seated(np.array([[45, 115, 135, 215]], float), seats, standing_ratio=1.25).tolist() == [1]
+
+
+def test_patch_measures_in_blocks_equal_the_whole(monkeypatch):
+    # Long recordings are measured block by block to bound memory; results must not change.
+    from examaudit.video import seats as S
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 255, (70, 4, 24, 24), np.uint8)
+    b = rng.integers(0, 255, (70, 4, 24, 24), np.uint8)
+    whole = S.patch_texture(a), S.patch_distance(a[1:], a[:-1]), S.patch_distance(a, b)
+    monkeypatch.setattr(S, "_BLOCK", 16)
+    blocks = S.patch_texture(a), S.patch_distance(a[1:], a[:-1]), S.patch_distance(a, b)
+    for w, k in zip(whole, blocks):
+        assert k.shape == w.shape and np.array_equal(k, w)
