@@ -52,3 +52,16 @@ def test_absent_candidate_clip(absent_clip, tmp_path):
         header = next(csv.reader(fh))
     for col in ("persons", "seated", "standing", "invigilators", "tracks", f"seat_{cam.seats[0].seat}"):
         assert col in header
+
+
+def test_without_a_seat_map_people_are_counted_but_nobody_is_called_extra(absent_clip, tmp_path):
+    # A bare `examaudit analyze clip.mp4`: with no seat map everyone would look like an extra
+    # person. The seats are proposed for the auditor instead, and no seat finding is raised.
+    params = AnalyzeParams(every_s=2.0)
+    ctx = CameraContext()
+    res = analyze_recording(absent_clip, context=ctx, params=params,
+                            checks=[HeadcountCheck(ctx, thresholds=params.people_thresholds)])
+    assert max(r["persons"] for r in res.rows) >= 5
+    assert [f.kind.value for f in res.findings
+            if f.kind.value in ("extra_person", "person_lingering", "absent_candidate", "candidate_left")] == []
+    assert len(res.outputs["proposed_seats"]) >= 5 and "seat_map" in res.outputs["people_stats"]

@@ -360,7 +360,11 @@ class HeadcountCheck:
                 span = schedule_span(self.context.wall_start(), self.context.config.sessions_for_room(self.context.room))
             drafts += seat_drafts(tl, seats, th, span)
             drafts += lingering_drafts(tl, seats, th)
-        drafts += extra_person_drafts(tl, seats, th, allowed)
+            # Without a seat map nobody can be told apart as a seated candidate, so everyone would
+            # count as extra: the proposed map is for the auditor to confirm, not to accuse on.
+            drafts += extra_person_drafts(tl, seats, th, allowed)
+        else:
+            self.stats["seat_map"] = "none: seat findings and extra_person skipped, see proposed_seats.yaml"
         zone = None if self._zone is None else self._zone.tolist()
         drafts += invigilator_drafts(tl, seats, th, zone, allowed)
         for d in drafts:
