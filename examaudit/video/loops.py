@@ -224,6 +224,11 @@ def packet_repeats(t_s: np.ndarray, size: np.ndarray, keyframe: np.ndarray, *, w
     correlated against everything before them (FFT); consecutive windows that agree on the
     same offset make a repeat.
 
+    The encoder adds a rhythm of its own: a P-frame's size depends on how far it is from the
+    last keyframe. A replay whose offset is not a whole number of GOPs carries that rhythm at
+    another phase than its original did, which lowers the match at the true offset and raises
+    it at every whole-GOP offset; so the typical size at each GOP position is taken out first.
+
     Parameters:
         t_s, size, keyframe: per-packet arrays in presentation order.
     """
@@ -245,6 +250,7 @@ def packet_repeats(t_s: np.ndarray, size: np.ndarray, keyframe: np.ndarray, *, w
     med = median_filter(x, size=9, mode="nearest")
     x = np.where(bad, med, x)
     x = x - uniform_filter1d(x, size=max(3, int(round(2.0 / dt))), mode="nearest")
+    x = x - gop_pattern(x, keyframe)
     nfft = 1 << int(np.ceil(np.log2(2 * n)))
     fx = np.fft.rfft(x, nfft)
     c1 = np.concatenate([[0.0], np.cumsum(x)])
@@ -290,6 +296,33 @@ def packet_repeats(t_s: np.ndarray, size: np.ndarray, keyframe: np.ndarray, *, w
             out.append(PacketRepeat(float(t_s[p0]), float(t_s[min(p1, n - 1)]), float(t_s[p0] - t_s[p0 - off]),
                                     float(np.median([h[2] for h in hits[i:j + 1]]))))
         i = j + 1
+    return out
+
+
+def gop_position(keyframe: np.ndarray) -> np.ndarray:
+    """Packets since the last keyframe (0 on a keyframe, -1 before the first one)."""
+    idx = np.arange(keyframe.size)
+    last = np.maximum.accumulate(np.where(keyframe, idx, -1))
+    return np.where(last >= 0, idx - last, -1)
+
+
+def gop_pattern(x: np.ndarray, keyframe: np.ndarray, min_gops: int = 4) -> np.ndarray:
+    """The part of ``x`` that follows the position in the GOP: the median of ``x`` over all
+    packets at the same distance from their keyframe, 0 where fewer than ``min_gops`` share it.
+
+    Example:
+        >>> key = np.arange(40) % 4 == 0
+        >>> gop_pattern(np.tile([5.0, 1.0, 2.0, 3.0], 10), key)[:4]
+        array([5., 1., 2., 3.])
+    """
+    pos = gop_position(keyframe)
+    out = np.zeros(x.size)
+    order = np.argsort(pos, kind="stable")
+    values, first, count = np.unique(pos[order], return_index=True, return_counts=True)
+    for v, i, c in zip(values, first, count):
+        if v >= 0 and c >= min_gops:
+            grp = order[i:i + c]
+            out[grp] = np.median(x[grp])
     return out
 
 
