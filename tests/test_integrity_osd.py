@@ -94,6 +94,32 @@ def test_frozen_clock_found_without_ocr():
     assert not [d for d in drafts if d.kind in (FindingKind.timestamp_jump, FindingKind.timestamp_backwards)]
 
 
+def test_clock_stopping_between_samples_is_a_freeze_not_a_jump():
+    # The clock stops at 52 s; the sample at 55 s already shows 52 s, 3 s behind: that lag is
+    # the stop itself (reported as timestamp_frozen), not a jump backwards or forwards.
+    w0 = datetime(2024, 6, 20, 9, 0, 0)
+    times = [5.0 * i for i in range(24)]
+    chk, rows, drafts = _run(times, lambda t: w0 + timedelta(seconds=52 if 52 <= t < 90 else t))
+    kinds = sorted(d.kind.value for d in drafts)
+    assert kinds == ["timestamp_frozen"], [(d.kind.value, d.start_s, d.end_s) for d in drafts]
+
+
+def test_clock_box_is_the_shortest_line_that_reads(monkeypatch):
+    # A box that merges the clock with a slogan under it reads once, then misreads; the clock
+    # line alone is the one to crop.
+    from examaudit.video import osd
+
+    merged, clock = (3, 4, 319, 58), (7, 6, 297, 36)
+    monkeypatch.setattr(osd, "text_lines", lambda gray: [merged, clock])
+
+    class Reader:
+        def read(self, crop):
+            return "2024/06/21 星期五 下午 02:30:09"
+
+    box = osd.locate_clock(np.zeros((360, 640, 3), np.uint8), Reader())
+    assert box[1] == clock[1] and box[3] == clock[3]
+
+
 def test_running_clock_crops_differ():
     a, b = [f[:40, :200, 0] for _, f in _frames([0.0, 5.0], lambda t: datetime(2024, 1, 1) + timedelta(seconds=t))]
     assert not _same_clock(a, b) and _same_clock(a, a.copy())

@@ -175,14 +175,24 @@ def text_lines(gray: np.ndarray, band: float = 0.18) -> list[tuple[int, int, int
 
 
 def locate_clock(image: np.ndarray, ocr: ClockOCR) -> tuple[int, int, int, int] | None:
-    """The (x0, y0, x1, y1) box of the clock line: the first text line that reads as a clock."""
+    """The (x0, y0, x1, y1) box of the clock line: of the text lines that read as a clock, the
+    least tall.
+
+    A candidate box can merge the clock with text next to it (a blackboard slogan under the
+    clock); it may still parse once, but later crops of it misread (下午 as 下年, colons lost)
+    and fake clock jumps. The clock alone is one line, so the shortest box that reads wins.
+    """
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    found = []
     for box in text_lines(gray)[:4]:
         x0, y0, x1, y1 = box
         if parse_clock(ocr.read(image[y0:y1, x0:x1])) is not None:
-            # Room to the right: "上午" and "下午", or a weekday, can change the line's width.
-            return int(x0), int(y0), int(min(image.shape[1], x1 + int(0.1 * (x1 - x0)))), int(y1)
-    return None
+            found.append(box)
+    if not found:
+        return None
+    x0, y0, x1, y1 = min(found, key=lambda b: (b[3] - b[1], -(b[2] - b[0])))
+    # Room to the right: "上午" and "下午", or a weekday, can change the line's width.
+    return int(x0), int(y0), int(min(image.shape[1], x1 + int(0.1 * (x1 - x0)))), int(y1)
 
 
 @dataclass
@@ -299,6 +309,7 @@ class OsdClockCheck:
         for a, b in frozen:
             in_frozen[a + 1:b + 1] = True
             drafts.append(self._frozen_draft(a, b))
+        frozen_starts = {a for a, _ in frozen}
         reads = sorted((r for r in self.readings_ if r.clock is not None and not in_frozen[r.index]), key=lambda r: r.index)
         breaks: list[tuple[ClockReading, ClockReading]] = []
         k = 0
@@ -306,7 +317,7 @@ class OsdClockCheck:
             a, b = reads[k], reads[k + 1]
             if abs(_offset(b) - _offset(a)) > self.jump_tol_s:
                 a, b = self._bisect(a, b, in_frozen)
-                if self._confirmed(a, b, in_frozen):
+                if self._confirmed(a, b, in_frozen) and not self._stopped_between(a, b, frozen_starts):
                     breaks.append((a, b))
             k += 1
         for a, b in breaks:
@@ -349,6 +360,13 @@ class OsdClockCheck:
                 if r.clock is not None:
                     return r
         return None
+
+    def _stopped_between(self, a: ClockReading, b: ClockReading, frozen_starts: set[int]) -> bool:
+        """Whether the clock merely stopped between ``a`` and ``b``: ``b`` is the first picture of
+        a stopped clock, and the clock fell behind by no more than the time between the two.
+        The stop is already a ``timestamp_frozen`` finding; it is not a jump as well."""
+        lag = _offset(a) - _offset(b)
+        return b.index in frozen_starts and 0 < lag <= (b.t_s - a.t_s) + self.jump_tol_s
 
     def _confirmed(self, a: ClockReading, b: ClockReading, in_frozen: np.ndarray) -> bool:
         """A break must hold on both sides: one misread digit looks like a jump and back."""
