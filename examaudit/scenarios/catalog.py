@@ -484,6 +484,9 @@ def _looped(spec, rng):
     length = round(float(rng.uniform(0.15, 0.25)) * D, 1)
     src = round(float(rng.uniform(0.05, 0.25)) * D, 1)
     at = round(float(rng.uniform(src + length + 0.05 * D, 0.95 * D - length)), 1)
+    # A replay repeats whole recorded frames: a shift of 0.1 s is half a frame at 5 fps (and at
+    # 25 fps), and rendering between frames would make a stuttering re-render, not a replay.
+    src = round(at - round((at - src) * spec.fps) / spec.fps, 4)
     t = Tamper("looped_segment", at, at + length, {"source_start_s": src})
     # Picked: the OSD clock keeps running through the replay (the recorder stamps the clock
     # after the camera feed was swapped), so only the picture gives the loop away.
