@@ -15,6 +15,8 @@ from examaudit.video.integrity import (
     learn_reference,
     phash64,
     register_shift,
+    registered_moves,
+    step_scores,
     still_difference,
 )
 from examaudit.video.loops import find_loops, packet_repeats
@@ -177,3 +179,58 @@ def test_splice_to_other_footage_but_not_someone_walking_in():
         g[60:150, 140:180] = 40  # a dark figure that stays
     thumbs = [cv2.resize(g, (160, 90), interpolation=cv2.INTER_AREA) for g in walked_in]
     assert find_splices(feats(walked_in), thumbs, labels, th) == []
+
+
+def _other_room_settling(drift: int = 2):
+    """Ten pictures of this room, then another room whose exposure is still settling."""
+    import cv2
+
+    other = [cv2.add(room(i, layout=7), 25 + drift * j) for j, i in enumerate(range(10, 20))]
+    seq = [room(i) for i in range(10)] + other
+    return seq, [cv2.resize(g, (160, 90), interpolation=cv2.INTER_AREA) for g in seq]
+
+
+def test_splice_is_found_where_the_picture_jumps_not_where_the_step_score_peaks():
+    seq, thumbs = _other_room_settling()
+    f = feats(seq)
+    steps = step_scores(f)
+    # The premise: the step score plateaus around the cut and a later sample edges it out.
+    assert steps[9] > 5 and steps[11] > steps[10] > 5
+    assert find_splices(f, thumbs, np.full(len(seq), "", dtype=object), Thresholds()) == [10]
+
+
+def test_a_shift_is_a_move_only_when_undoing_it_explains_the_picture():
+    f = feats([room(i) for i in range(7)])
+    ref = learn_reference(f, [], Thresholds())
+    # Two stretches away from the reference view, with the same kind of numbers: a 53 px shift
+    # that explains nothing (a failed registration: undoing it leaves the correlation where it
+    # was), then a 12 px shift that explains most of the picture (0.25 -> 0.75).
+    shift = np.array([53.0, 53.0, 53.0, 0.2, 12.0, 12.0, 0.2])
+    corr = np.array([0.6, 0.6, 0.6, 0.95, 0.75, 0.75, 0.95])
+    unshifted = np.array([0.58, 0.6, 0.61, 0.95, 0.25, 0.25, 0.95])
+    assert registered_moves(shift, corr, unshifted).tolist() == [False] * 4 + [True, True, False]
+    labels = classify_samples(f, ref, shift, corr, corr_unshifted=unshifted)
+    assert list(labels) == [""] * 4 + ["camera_moved", "camera_moved", ""]
+    # Without the unshifted correlation a shift is not evidence of anything.
+    assert list(classify_samples(f, ref, shift, corr)) == [""] * 7
+
+    seq, thumbs = _other_room_settling()
+    n = len(seq)
+    labels = np.full(n, "", dtype=object)
+    shift = np.r_[np.zeros(10), np.full(10, 25.0)]
+    corr = np.r_[np.full(10, 0.95), np.full(10, 0.7)]
+    # Same numbers, once as a wrong peak (undoing it gains nothing), once as a real move.
+    assert find_splices(feats(seq), thumbs, labels, Thresholds(), shift=shift, corr=corr, corr_unshifted=corr) == [10]
+    assert find_splices(feats(seq), thumbs, labels, Thresholds(), shift=shift, corr=corr,
+                        corr_unshifted=corr - 0.4) == []
+
+
+def test_cut_to_a_room_that_registers_with_a_wrong_shift_is_a_splice_not_a_move():
+    import cv2
+
+    grays = [room(i) for i in range(12)] + [cv2.add(room(i, layout=3), 25) for i in range(12, 24)]
+    rows, drafts = _run(IntegrityCheck(), [cv2.cvtColor(g, cv2.COLOR_GRAY2BGR) for g in grays])
+    # The premise: phase correlation reports a large, steady shift into the other room.
+    assert all(r["shift_px"] > 20 for r in rows[12:16])
+    assert [(d.kind, d.start_s, d.end_s) for d in drafts] == [(FindingKind.splice, 55.0, 60.0)]
+    assert [r["quality"] for r in rows[11:13]] == ["ok", "splice"]
