@@ -49,7 +49,7 @@ from .findings import (
     read_findings,
     write_findings,
 )
-from .outputs import sha256_file, staged_dir
+from .outputs import read_csv_rows, sha256_file, staged_dir
 from .records.tables import RecordsTables
 from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
 
@@ -392,12 +392,7 @@ def headcount_step(cfg: ExamPointConfig, outcomes: list[RecordingOutcome], sat: 
 
 def _typed_rows(path: Path) -> list[dict[str, Any]]:
     """samples.csv rows with the columns the headcount needs as numbers and booleans."""
-    import csv
-
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
+    rows: list[dict[str, Any]] = read_csv_rows(path) or []
     for r in rows:
         r["t_s"] = float(r["t_s"])
         r["seated"] = int(r["seated"]) if r.get("seated") not in (None, "") else None

@@ -60,6 +60,14 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, object]], columns: list[st
             w.writerow({k: _cell(r.get(k)) for k in columns})
 
 
+def read_csv_rows(path: Path) -> list[dict[str, str]] | None:
+    """Rows of a CSV written by :func:`write_csv` (UTF-8 with BOM), or None when there is none."""
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
 def _cell(v: object) -> object:
     if v is None:
         return ""

@@ -13,7 +13,6 @@ a missing file is ``None`` and the consumers say "not provided".
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..findings import Evidence, Finding, FindingsDocument, read_findings
+from ..outputs import read_csv_rows
 
 
 @dataclass
@@ -116,14 +116,6 @@ def read_json(path: Path) -> Any | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", path=path) from None
-
-
-def read_csv_rows(path: Path) -> list[dict[str, str]] | None:
-    """Rows of a CSV written by :func:`examaudit.outputs.write_csv` (UTF-8 with BOM), or None."""
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _recordings(root: Path, meta: dict[str, Any]) -> list[RecordingEntry]:
