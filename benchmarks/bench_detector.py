@@ -15,6 +15,20 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.5 --tiles 2x1 --min-size 0
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.2      # the defaults before 0.15
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.2 --flip --tile-threshold 0.3   # mirror pass
+    .venv/bin/python benchmarks/bench_detector.py --temporal 3 --mode max --confirm 2/2   # over time, see below
+
+With ``--temporal K`` the detector runs on every decoded frame (or every
+``--every N``th) in order, its boxes are followed with the product's
+``BoxTracker``, and the count at a labelled frame comes from the tracks
+(``benchmarks/temporal_count.py``): ``--mode causal`` counts confirmed tracks
+seen or lost for at most K sampled frames, ``median``/``max`` take that
+statistic of the per-frame count of confirmed tracks over frames t-K..t+K, and
+``fill`` bridges a track's gaps of at most K sampled frames.  With ``--every N``
+each labelled frame is judged on the sampling grid that contains it (frames
+congruent to it modulo N), so every label is used once and the persistence is in
+frames of that sampling.  The table then shows the temporal MAE next to the
+per-frame MAE of the same detections, and the detector time the clip cost.
+``benchmarks/sweep_temporal.py`` chooses these parameters on ``tune``.
 
 Speed is given as wall time and as the process's CPU time per frame: on a
 shared 2-core machine the wall time grows with other people's load, the CPU
@@ -104,6 +118,59 @@ def parse_optional_float(text: str) -> float | None:
     return None if text.lower() in ("none", "off") else float(text)
 
 
+def parse_m_of_n(text: str) -> tuple[int, int]:
+    m, _, n = text.partition("/")
+    m_, n_ = int(m), int(n or m)
+    if not 1 <= m_ <= n_:
+        raise argparse.ArgumentTypeError(f"expected M/N with 1 <= M <= N, got {text!r}")
+    return m_, n_
+
+
+def detect_sampled_frames(
+    det: OnnxPersonDetector, clip: Path, every: int, phases: set[int], keep: set[int]
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], int, float, float]:
+    """Detect on every decoded frame ``i`` with ``i % every`` in ``phases``, in decode order.
+
+    Returns the boxes per detected frame, the pictures of the ``keep`` frames, the number of
+    decoded frames, and the wall and process-CPU seconds the detector took.
+    """
+    import av
+
+    boxes: dict[int, np.ndarray] = {}
+    kept: dict[int, np.ndarray] = {}
+    wall = cpu = 0.0
+    n = 0
+    with av.open(str(clip)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            n = i + 1
+            if i % every not in phases:
+                continue
+            image = frame.to_ndarray(format="bgr24")
+            t0, c0 = time.perf_counter(), time.process_time()
+            boxes[i] = det.detect(image).xyxy.astype(np.float64)
+            wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
+            if i in keep:
+                kept[i] = image
+    missing = keep - set(kept)
+    if missing:
+        raise SystemExit(f"{clip.name}: frames {sorted(missing)} not in the clip")
+    return boxes, kept, n, wall, cpu
+
+
+def temporal_counts_of(boxes: list[np.ndarray], args: argparse.Namespace) -> np.ndarray:
+    """Counts of the sampled frames ``boxes`` (in order) by ``--mode``."""
+    import temporal_count as tc
+
+    m, n = args.confirm
+    k = args.temporal
+    ids = tc.follow(boxes, max_gap=max(k, n, args.track_gap))
+    if args.mode == "causal":
+        return tc.causal_counts(boxes, ids, m, n, k, hidden_share=args.hidden_share)
+    if args.mode == "fill":
+        return tc.gap_filled_counts(ids, m, n, k)
+    return tc.window_counts(ids, m, n, k, statistic=args.mode)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--footage", type=Path, default=FOOTAGE)
@@ -117,7 +184,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="mirror-image pass over the full frame (default: the detector's default)")
     p.add_argument("--repeats", type=int, default=3, help="timing passes over the 720p sample")
     p.add_argument("--verbose", action="store_true", help="print every labelled frame")
+    p.add_argument("--temporal", type=int, metavar="K", default=None,
+                   help="count over time: detect every (Nth) frame, track, persistence/half-window K sampled frames")
+    p.add_argument("--mode", choices=("causal", "median", "max", "fill"), default="causal",
+                   help="with --temporal: causal persistence, median/max over t-K..t+K, or fill gaps <= K (offline)")
+    p.add_argument("--confirm", type=parse_m_of_n, default=(1, 1), metavar="M/N",
+                   help="with --temporal: a track counts once seen in M of N consecutive sampled frames")
+    p.add_argument("--hidden-share", type=float, default=None, metavar="S",
+                   help="causal mode: a lost track counts only while a current box covers >= S of its last box")
+    p.add_argument("--track-gap", type=int, default=0, metavar="G",
+                   help="with --temporal: the tracker keeps a lost track matchable for max(K, N, G) sampled frames")
+    p.add_argument("--every", type=int, default=1, metavar="N", help="with --temporal: detect every Nth frame only")
     args = p.parse_args(argv)
+    if args.temporal is not None and (args.temporal < 0 or args.every < 1):
+        p.error("--temporal must be >= 0 and --every >= 1")
     if not args.footage.is_dir():
         print(f"footage folder {args.footage} is absent; nothing to measure", file=sys.stderr)
         return 2
@@ -142,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
 
     labels = load_labels()
+    if args.temporal is not None:
+        return temporal_main(args, det, labels)
     sample_720p: list[np.ndarray] = []
     print(
         f"{'clip':34s} {'tune':>4s} {'MAE':>6s} {'hold':>4s} {'MAE':>6s} {'all':>4s} {'MAE':>6s}"
@@ -185,6 +267,87 @@ def main(argv: list[str] | None = None) -> int:
         f"speed, 1 thread, 1280x720: {ms:.1f} ms/frame (CPU {cpu:.1f}) with tiles={det.tiles}, flip={det.flip} "
         f"(target <= 40), {ms_u:.1f} ms/frame (CPU {cpu_u:.1f}) untiled; tiled/untiled = {ms / ms_u:.2f}x"
     )
+    return 0
+
+
+def temporal_main(
+    args: argparse.Namespace,
+    det: OnnxPersonDetector,
+    labels: dict[str, dict[int, tuple[int, str]]],
+) -> int:
+    """The ``--temporal`` run: MAE of the tracked count next to the per-frame count of the same boxes."""
+    import cv2
+
+    print(
+        f"temporal: mode={args.mode}, K={args.temporal}, confirm={args.confirm[0]}/{args.confirm[1]}, "
+        f"hidden_share={args.hidden_share}, track_gap={args.track_gap}, every={args.every} frame(s)"
+    )
+    print(
+        f"{'clip':34s} {'tune':>4s} {'MAE':>6s} {'hold':>4s} {'MAE':>6s} {'all':>4s} {'MAE':>6s}"
+        f" {'| per-frame MAE tune':>19s} {'hold':>6s} {'all':>6s} {'bias':>6s} {'detected':>8s} {'det CPU s':>9s}"
+    )
+    sample_720p: list[np.ndarray] = []
+    worst = {split: 0.0 for split in (*SPLITS, "all")}
+    worst_pf = dict(worst)
+    total_cpu = one_grid_cpu = track_s = 0.0
+    total_detected = 0
+    for clip, wanted in sorted(labels.items()):
+        every = args.every
+        phases = {i % every for i in wanted}
+        boxes, kept, _, _, cpu = detect_sampled_frames(det, args.footage / clip, every, phases, set(wanted))
+        total_cpu += cpu
+        one_grid_cpu += cpu / len(phases)
+        total_detected += len(boxes)
+        counts: dict[int, int] = {}
+        t0 = time.process_time()
+        for phase in sorted(phases):
+            grid = sorted(i for i in boxes if i % every == phase)
+            for i, c in zip(grid, temporal_counts_of([boxes[i] for i in grid], args)):
+                counts[i] = int(c)
+        track_s += time.process_time() - t0
+        errs: dict[str, list[int]] = {split: [] for split in SPLITS}
+        errs_pf: dict[str, list[int]] = {split: [] for split in SPLITS}
+        bias = []
+        for idx in sorted(wanted):
+            label, split = wanted[idx]
+            n, n_pf = counts[idx], len(boxes[idx])
+            errs[split].append(abs(n - label))
+            errs_pf[split].append(abs(n_pf - label))
+            bias.append(n - label)
+            if args.verbose and (n != label or n_pf != label):
+                print(f"    {clip} frame {idx} ({split}): label {label}, temporal {n}, per-frame {n_pf}")
+        for e, w in ((errs, worst), (errs_pf, worst_pf)):
+            for split, v in (*e.items(), ("all", e["tune"] + e["holdout"])):
+                if v:
+                    w[split] = max(w[split], float(np.mean(v)))
+        every_err, every_pf = errs["tune"] + errs["holdout"], errs_pf["tune"] + errs_pf["holdout"]
+        print(
+            f"{clip:34s} {len(errs['tune']):4d} {_mae(errs['tune']):>6s} {len(errs['holdout']):4d}"
+            f" {_mae(errs['holdout']):>6s} {len(every_err):4d} {_mae(every_err):>6s}"
+            f" {_mae(errs_pf['tune']):>19s} {_mae(errs_pf['holdout']):>6s} {_mae(every_pf):>6s}"
+            f" {float(np.mean(bias)):+6.2f} {len(boxes):8d} {cpu:9.1f}"
+        )
+        tune_idx = sorted(i for i in wanted if wanted[i][1] == "tune") or sorted(wanted)
+        for idx in tune_idx[:: max(1, len(tune_idx) // 4)][:4]:
+            sample_720p.append(cv2.resize(kept[idx], (1280, 720), interpolation=cv2.INTER_LINEAR))
+
+    print(
+        f"worst per-clip MAE (target <= 0.3): temporal tune {worst['tune']:.3f}, holdout {worst['holdout']:.3f}, "
+        f"all {worst['all']:.3f}; per-frame tune {worst_pf['tune']:.3f}, holdout {worst_pf['holdout']:.3f}, "
+        f"all {worst_pf['all']:.3f}"
+    )
+    sparse = (
+        f"; this benchmark detects every sampling grid that holds a label, one run at 1 frame in "
+        f"{args.every} detects 1/{args.every} of the frames, about {one_grid_cpu:.1f} s"
+        if args.every > 1 else ""
+    )
+    print(
+        f"cost: {total_detected} frames detected ({total_cpu:.1f} s detector CPU, "
+        f"{1000 * total_cpu / max(total_detected, 1):.1f} ms/frame at the clips' own size){sparse}; "
+        f"tracking and counting {1000 * track_s / max(total_detected, 1):.2f} ms/frame"
+    )
+    ms, cpu = time_per_frame(det, sample_720p, args.repeats)
+    print(f"speed, 1 thread, 1280x720: {ms:.1f} ms/frame (CPU {cpu:.1f}) with tiles={det.tiles}, flip={det.flip}")
     return 0
 
 
