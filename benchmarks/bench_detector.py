@@ -77,6 +77,30 @@ def _mae(errors: list[int]) -> str:
     return f"{float(np.mean(errors)):.3f}" if errors else "-"
 
 
+def _split_cells(errs: dict[str, list[int]]) -> str:
+    """Frames and MAE for tune, holdout and all: the six columns every table here starts with."""
+    every = errs["tune"] + errs["holdout"]
+    return (f"{len(errs['tune']):4d} {_mae(errs['tune']):>6s} {len(errs['holdout']):4d}"
+            f" {_mae(errs['holdout']):>6s} {len(every):4d} {_mae(every):>6s}")
+
+
+def _note_worst(worst: dict[str, float], errs: dict[str, list[int]]) -> None:
+    """Raise ``worst[split]`` to this clip's MAE where it is higher (splits and "all")."""
+    for split, v in (*errs.items(), ("all", errs["tune"] + errs["holdout"])):
+        if v:
+            worst[split] = max(worst[split], float(np.mean(v)))
+
+
+def _timing_sample(wanted: dict[int, tuple[int, str]], frames: dict[int, np.ndarray]) -> list[np.ndarray]:
+    """Up to 4 of the clip's frames at 1280x720 for the speed figure. They stay on tune frames,
+    so speeds compare across label updates."""
+    import cv2
+
+    tune_idx = sorted(i for i in wanted if wanted[i][1] == "tune") or sorted(wanted)
+    return [cv2.resize(frames[idx], (1280, 720), interpolation=cv2.INTER_LINEAR)
+            for idx in tune_idx[:: max(1, len(tune_idx) // 4)][:4]]
+
+
 def decode_frames(clip: Path, indices: set[int]) -> dict[int, np.ndarray]:
     """Decode only the wanted frames (0-based decode order, as PyAV yields them)."""
     import av
@@ -219,8 +243,6 @@ def main(argv: list[str] | None = None) -> int:
     untiled = OnnxPersonDetector(**{**kwargs, "tiles": 0})
     print(f"detector: {det!r}, min_size={det.min_size}")
 
-    import cv2
-
     labels = load_labels()
     if args.temporal is not None:
         return temporal_main(args, det, labels)
@@ -243,19 +265,9 @@ def main(argv: list[str] | None = None) -> int:
             bias.append(n - label)
             if args.verbose and (n != label or nu != label):
                 print(f"    {clip} frame {idx} ({split}): label {label}, tiled {n}, untiled {nu}")
-        every = errs["tune"] + errs["holdout"]
-        for split, e in (*errs.items(), ("all", every)):
-            if e:
-                worst[split] = max(worst[split], float(np.mean(e)))
-        print(
-            f"{clip:34s} {len(errs['tune']):4d} {_mae(errs['tune']):>6s} {len(errs['holdout']):4d}"
-            f" {_mae(errs['holdout']):>6s} {len(every):4d} {_mae(every):>6s} {_mae(errs_u):>7s}"
-            f" {float(np.mean(bias)):+6.2f}"
-        )
-        # The timing sample stays on tune frames so speeds compare across label updates.
-        tune_idx = sorted(i for i in wanted if wanted[i][1] == "tune") or sorted(wanted)
-        for idx in tune_idx[:: max(1, len(tune_idx) // 4)][:4]:
-            sample_720p.append(cv2.resize(frames[idx], (1280, 720), interpolation=cv2.INTER_LINEAR))
+        _note_worst(worst, errs)
+        print(f"{clip:34s} {_split_cells(errs)} {_mae(errs_u):>7s} {float(np.mean(bias)):+6.2f}")
+        sample_720p += _timing_sample(wanted, frames)
 
     ms, cpu = time_per_frame(det, sample_720p, args.repeats)
     ms_u, cpu_u = time_per_frame(untiled, sample_720p, args.repeats)
@@ -276,8 +288,6 @@ def temporal_main(
     labels: dict[str, dict[int, tuple[int, str]]],
 ) -> int:
     """The ``--temporal`` run: MAE of the tracked count next to the per-frame count of the same boxes."""
-    import cv2
-
     print(
         f"temporal: mode={args.mode}, K={args.temporal}, confirm={args.confirm[0]}/{args.confirm[1]}, "
         f"hidden_share={args.hidden_share}, track_gap={args.track_gap}, every={args.every} frame(s)"
@@ -316,20 +326,15 @@ def temporal_main(
             bias.append(n - label)
             if args.verbose and (n != label or n_pf != label):
                 print(f"    {clip} frame {idx} ({split}): label {label}, temporal {n}, per-frame {n_pf}")
-        for e, w in ((errs, worst), (errs_pf, worst_pf)):
-            for split, v in (*e.items(), ("all", e["tune"] + e["holdout"])):
-                if v:
-                    w[split] = max(w[split], float(np.mean(v)))
-        every_err, every_pf = errs["tune"] + errs["holdout"], errs_pf["tune"] + errs_pf["holdout"]
+        _note_worst(worst, errs)
+        _note_worst(worst_pf, errs_pf)
+        every_pf = errs_pf["tune"] + errs_pf["holdout"]
         print(
-            f"{clip:34s} {len(errs['tune']):4d} {_mae(errs['tune']):>6s} {len(errs['holdout']):4d}"
-            f" {_mae(errs['holdout']):>6s} {len(every_err):4d} {_mae(every_err):>6s}"
+            f"{clip:34s} {_split_cells(errs)}"
             f" {_mae(errs_pf['tune']):>19s} {_mae(errs_pf['holdout']):>6s} {_mae(every_pf):>6s}"
             f" {float(np.mean(bias)):+6.2f} {len(boxes):8d} {cpu:9.1f}"
         )
-        tune_idx = sorted(i for i in wanted if wanted[i][1] == "tune") or sorted(wanted)
-        for idx in tune_idx[:: max(1, len(tune_idx) // 4)][:4]:
-            sample_720p.append(cv2.resize(kept[idx], (1280, 720), interpolation=cv2.INTER_LINEAR))
+        sample_720p += _timing_sample(wanted, kept)
 
     print(
         f"worst per-clip MAE (target <= 0.3): temporal tune {worst['tune']:.3f}, holdout {worst['holdout']:.3f}, "
