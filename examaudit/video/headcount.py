@@ -14,6 +14,11 @@ last detections were reused), ``persons`` (people visible: seated + standing + i
 zone), ``invigilators`` (people in the invigilator zone), ``tracks`` (distinct people seen
 so far) and ``seat_<number>`` (0/1 per seat).
 
+Without a seat map nobody can be told apart as seated, so ``standing`` holds everyone outside
+the invigilator zone and ``persons`` is the detector's count: the rules that drop a box
+(a second box on one person, a weak box over seated candidates) and add foreground blobs
+need the seats' positions and depth scale.
+
 Example:
     >>> from examaudit.video.analyze import CameraContext
     >>> check = HeadcountCheck(CameraContext())      # the detector is created on first use
@@ -285,7 +290,10 @@ class HeadcountCheck:
                 for k, (b, j) in enumerate(zip(boxes, seat_of)):
                     if j >= 0:
                         kept.append(b), kinds.append("seated")
-                    elif not _part_of_another(k, boxes, seated):
+                    # Without a seat map the detector's own NMS is the only de-duplication: a box
+                    # mostly inside another is as often somebody half hidden behind them (the real
+                    # store-aisle clip) as a second box on one person, and no finding rests on the count.
+                    elif not (S and _part_of_another(k, boxes, seated)):
                         if fg[i] is not None:
                             # The detector often stops a standing person's box at the thighs; their
                             # feet (which say where they stand) are where their foreground ends.
@@ -295,7 +303,9 @@ class HeadcountCheck:
                             continue
                         # A weak box over seated people (one box across a back-row head and a front-row
                         # candidate) looks like someone standing; it must differ from the usual room.
-                        if role == "standing" and conf[k] < th.weak_standing_conf and \
+                        # Without a seat map nobody is known to be seated, and seated people are the
+                        # usual room: the rule would drop every one of them.
+                        if S and role == "standing" and conf[k] < th.weak_standing_conf and \
                                 fg[i] is not None and _foreground_share(b, fg[i], self._fg_scale) < th.standing_foreground:
                             continue
                         kept.append(b), kinds.append(role)
@@ -383,10 +393,14 @@ class HeadcountCheck:
         idx, bgs = backgrounds(thumbs, t, valid, self.thresholds.background_window_s)
         model = seat_height_model(self._seats.boxes / k if self._seats is not None else np.zeros((0, 4)), thumbs.shape[1])
         least = lambda y: self.thresholds.standing_ratio * model(y)  # noqa: E731
+        # Seats give the depth scale that tells a person-tall blob from a shadow or a moved chair;
+        # without them a blob is a guess, and an empty room where someone usually stood is a ghost
+        # of them (measured on the real clips: +1 in every empty frame of one-by-one).
+        mapped = self._seats is not None and len(self._seats) > 0
         out, masks = [], []
         for i in range(T):
             if valid[i]:
-                out.append(standing_blobs(thumbs[i], bgs[idx[i]], least) * k)
+                out.append(standing_blobs(thumbs[i], bgs[idx[i]], least) * k if mapped else np.zeros((0, 4)))
                 masks.append(foreground_mask(thumbs[i], bgs[idx[i]]))
             else:
                 out.append(np.zeros((0, 4))), masks.append(None)
