@@ -12,6 +12,44 @@ from ..errors import InputError
 from ..outputs import staged_dir
 from ..progress import fraction_bar
 from ..video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
+from ..video.people_rules import PeopleThresholds
+
+
+def add_detector_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detector", type=Path, metavar="YAML",
+                   help="person detector to use instead of the bundled one: a YAML mapping of model (.onnx path, "
+                        "relative to the YAML), layout (ssd_tf, yolo, yolo_noobj), threshold, input_scale, bgr, tiles, ...")
+
+
+def read_detector_spec(path: Path | None) -> dict | None:
+    """The detector options in a YAML file, checked by building the detector once.
+
+    A relative ``model`` is taken relative to the YAML, so a detector folder can move as a whole.
+    """
+    if path is None:
+        return None
+    import yaml
+
+    from ..video.detector import load_detector
+
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot read the detector options: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise InputError(f"{path}: the detector options must be a mapping (model: ..., layout: ...)")
+    model = spec.get("model")
+    if model is not None and (path.parent / str(model)).is_file():
+        spec["model"] = str((path.parent / str(model)).resolve())  # else a bundled model's name, or an error below
+    try:
+        load_detector(spec)
+    except (ValueError, FileNotFoundError, TypeError) as exc:
+        raise InputError(f"{path}: {exc}") from exc
+    return spec
+
+
+def people_params(detector: Path | None) -> PeopleThresholds:
+    return PeopleThresholds(detector=read_detector_spec(detector))
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-width", type=int, default=AnalyzeParams.max_width,
                    help="analyse pictures downscaled to this width (default %(default)s)")
     p.add_argument("--no-people", action="store_true", help="skip the person detector")
+    add_detector_option(p)
     p.set_defaults(run=run)
 
 
@@ -56,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     if args.every <= 0:
         raise InputError(f"--every must be positive, got {args.every}")
     ctx = camera_context(args.video, args.config, args.camera)
-    params = AnalyzeParams(every_s=args.every, max_width=args.max_width, people=not args.no_people)
+    params = AnalyzeParams(every_s=args.every, max_width=args.max_width, people=not args.no_people,
+                           people_thresholds=people_params(args.detector))
     with fraction_bar(f"analyze {args.video.name}") as progress:
         result = analyze_recording(args.video, context=ctx, params=params, progress=progress)
     command = "examaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -42,6 +42,8 @@ __all__ = [
     "nms",
     "box_iou",
     "fuse_mirrored",
+    "decode_yolo",
+    "letterbox_geometry",
     "SUPPORTED_LAYOUTS",
     "tile_grid_for",
 ]
@@ -52,8 +54,18 @@ DEFAULT_MODEL_NAME = "ssdlite_mobilenet_v2_person.onnx"
 #: ``[N, H, W, 3]`` float32 RGB 0..255 and outputs ``boxes`` ``[N, A, 4]``
 #: (normalised ymin, xmin, ymax, xmax, already decoded against the anchors) and
 #: ``scores`` ``[N, A, C]`` (probabilities, column 0 = background).
-SUPPORTED_LAYOUTS = ("ssd_tf",)
+#: ``"yolo"``: one output ``[N, A, 5 + C]`` of rows ``cx, cy, w, h, objectness,
+#: class scores`` in input pixels (YOLOX exported with its decoding, YOLOv4/v5/v7
+#: exports); ``"yolo_noobj"``: ``[N, 4 + C, A]`` or ``[N, A, 4 + C]`` without the
+#: objectness column (YOLOv8/v9-style exports). Both take ``[N, 3, H, W]`` float32,
+#: the picture letterboxed (aspect kept, grey 114 padding, centred), times
+#: ``input_scale`` (1/255 unless given), RGB unless ``bgr``; the person class is
+#: column 0 of the class scores unless ``person_class`` says otherwise.
+SUPPORTED_LAYOUTS = ("ssd_tf", "yolo", "yolo_noobj")
 PERSON_CLASS_ID = 1  # COCO label-map id of "person"; also column 1 of our model.
+#: Person column per layout when ``person_class`` is not given (COCO order in YOLO exports).
+_DEFAULT_PERSON_CLASS = {"ssd_tf": PERSON_CLASS_ID, "yolo": 0, "yolo_noobj": 0}
+_LETTERBOX_GREY = 114
 _MIN_WINDOW_STD = 2.0  # grey levels; below this a window is treated as blank
 #: Windows per onnxruntime run: keeps peak memory flat whatever the tile grid.
 _MAX_BATCH = 4
@@ -293,8 +305,73 @@ def _parse_tiles(tiles: Any) -> tuple[int, int] | None:
 # -------------------------------------------------------------------- detector
 
 
+def letterbox_geometry(crop_w: int, crop_h: int, in_w: int, in_h: int) -> tuple[float, int, int, int, int]:
+    """How a ``crop_w x crop_h`` picture fits a ``in_w x in_h`` model input with its aspect kept.
+
+    Returns:
+        ``(scale, pad_x, pad_y, new_w, new_h)``: the picture is resized by ``scale`` to
+        ``new_w x new_h`` and placed ``pad_x, pad_y`` pixels from the input's top-left corner.
+
+    Example:
+        >>> letterbox_geometry(1280, 720, 416, 416)
+        (0.325, 0, 91, 416, 234)
+    """
+    scale = min(in_w / crop_w, in_h / crop_h)
+    new_w, new_h = max(1, int(round(crop_w * scale))), max(1, int(round(crop_h * scale)))
+    return scale, (in_w - new_w) // 2, (in_h - new_h) // 2, new_w, new_h
+
+
+def decode_yolo(
+    raw: np.ndarray,
+    objectness: bool,
+    person_class: int,
+    geometry: tuple[float, int, int, int, int],
+    crop_size: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Person boxes and scores of one YOLO-style output, in the crop it was run on.
+
+    Parameters:
+        raw: ``(A, 5 + C)`` rows ``cx, cy, w, h, objectness, classes`` (``objectness``
+            True) or ``(A, 4 + C)`` / ``(4 + C, A)`` without it; centre and size in
+            model-input pixels. The longer axis is taken as the anchors.
+        person_class: column of the person class among the class scores.
+        geometry: the crop's :func:`letterbox_geometry`.
+        crop_size: ``(width, height)`` of the crop.
+
+    Returns:
+        ``(A, 4)`` boxes as ``ymin, xmin, ymax, xmax`` normalised to the crop (the
+        SSD layout's convention, so tiles and NMS treat both alike) and ``(A,)`` scores.
+
+    Example:
+        >>> g = letterbox_geometry(200, 100, 100, 100)      # scale 0.5, 25 px bands above and below
+        >>> raw = np.array([[50, 50, 20, 40, 0.9, 0.8, 0.1]])  # a person in the middle
+        >>> b, s = decode_yolo(raw, True, 0, g, (200, 100))
+        >>> [round(float(v), 2) for v in b[0]], round(float(s[0]), 2)
+        ([0.1, 0.4, 0.9, 0.6], 0.72)
+    """
+    raw = np.asarray(raw, np.float32)
+    if raw.ndim != 2:
+        raise ValueError(f"YOLO output must be 2-D per image, got shape {raw.shape}")
+    if not objectness and raw.shape[0] < raw.shape[1]:
+        raw = raw.T
+    first_class = 5 if objectness else 4
+    if raw.shape[1] <= first_class + person_class:
+        raise ValueError(f"person_class {person_class} out of range: YOLO rows have {raw.shape[1]} columns")
+    score = raw[:, first_class + person_class]
+    if objectness:
+        score = score * raw[:, 4]
+    scale, pad_x, pad_y, _, _ = geometry
+    cw, ch = crop_size
+    cx, cy, w, h = (raw[:, k] for k in range(4))
+    x0 = (cx - w / 2 - pad_x) / scale / cw
+    x1 = (cx + w / 2 - pad_x) / scale / cw
+    y0 = (cy - h / 2 - pad_y) / scale / ch
+    y1 = (cy + h / 2 - pad_y) / scale / ch
+    return np.stack([y0, x0, y1, x1], axis=1), score.astype(np.float32)
+
+
 class OnnxPersonDetector:
-    """Person detector on an ONNX SSD model, with optional tiled inference.
+    """Person detector on an ONNX model (SSD or YOLO layout), with optional tiled inference.
 
     Attributes:
         model_path: path of the ``.onnx`` file.
@@ -315,15 +392,19 @@ class OnnxPersonDetector:
         nms_iou: IoU above which two person boxes are merged.
         threads: ONNX Runtime intra-op threads (1 = one core).
         input_size: model input ``(width, height)``.
-        person_class: score column holding "person" (also the reported class id).
+        person_class: score column holding "person" (also the reported class id);
+            by default 1 for ``ssd_tf`` and 0 (COCO order) for the YOLO layouts.
         min_size: boxes whose height is below this many pixels are dropped.
         layout: output layout, one of :data:`SUPPORTED_LAYOUTS`.
+        input_scale: YOLO layouts: pixel values are multiplied by this (1/255 by
+            default; YOLOX exports want 1.0).
+        bgr: YOLO layouts: feed BGR instead of RGB (YOLOX exports want BGR).
 
     Parameters:
         model_path: defaults to :func:`default_model_path`.
         threshold, tiles, nms_iou, threads, tile_overlap, tile_threshold, flip,
-        input_size, person_class, min_size, layout: as the attributes.  ``tiles`` also
-        accepts ``0``/``None`` (off) or an int ``n`` for an ``n x n`` grid.
+        input_size, person_class, min_size, layout, input_scale, bgr: as the attributes.
+        ``tiles`` also accepts ``0``/``None`` (off) or an int ``n`` for an ``n x n`` grid.
 
     The ONNX Runtime session is created on first use and not pickled, so a
     detector can be sent to ``multiprocessing``/``concurrent.futures`` workers.
@@ -347,9 +428,11 @@ class OnnxPersonDetector:
         tile_threshold: float | None = None,
         flip: bool = False,
         input_size: Sequence[int] | None = (300, 300),
-        person_class: int = PERSON_CLASS_ID,
+        person_class: int | None = None,
         min_size: float = 0.0,
         layout: str = "ssd_tf",
+        input_scale: float | None = None,
+        bgr: bool = False,
     ) -> None:
         if layout not in SUPPORTED_LAYOUTS:
             raise ValueError(f"unsupported detector layout {layout!r}; supported: {', '.join(SUPPORTED_LAYOUTS)}")
@@ -375,9 +458,11 @@ class OnnxPersonDetector:
         self.nms_iou = float(nms_iou)
         self.threads = int(threads)
         self.input_size = tuple(int(v) for v in input_size) if input_size is not None else None
-        self.person_class = int(person_class)
+        self.person_class = int(_DEFAULT_PERSON_CLASS[layout] if person_class is None else person_class)
         self.min_size = float(min_size)
         self.layout = layout
+        self.input_scale = float(input_scale) if input_scale is not None else (1.0 if layout == "ssd_tf" else 1 / 255)
+        self.bgr = bool(bgr)
         self._session = None
         self._input_name: str | None = None
         self._output_names: list[str] | None = None
@@ -392,7 +477,7 @@ class OnnxPersonDetector:
         return (
             f"OnnxPersonDetector(model_path={str(self.model_path)!r}, threshold={self.threshold}, "
             f"tiles={self.tiles}, tile_threshold={self.tile_threshold}, flip={self.flip}, "
-            f"nms_iou={self.nms_iou}, threads={self.threads})"
+            f"nms_iou={self.nms_iou}, threads={self.threads}, layout={self.layout!r})"
         )
 
     def _ensure_session(self):
@@ -416,9 +501,11 @@ class OnnxPersonDetector:
         if len(inputs) != 1:
             raise ValueError(f"{self.model_path}: expected 1 input, found {len(inputs)}")
         shape = inputs[0].shape
-        if len(shape) != 4 or shape[3] != 3:
-            raise ValueError(f"{self.model_path}: layout 'ssd_tf' needs an NHWC RGB input, got shape {shape}")
-        model_hw = tuple(d if isinstance(d, int) else None for d in shape[1:3])
+        nchw = self.layout != "ssd_tf"
+        if len(shape) != 4 or shape[1 if nchw else 3] != 3:
+            want = "an NCHW" if nchw else "an NHWC RGB"
+            raise ValueError(f"{self.model_path}: layout {self.layout!r} needs {want} input, got shape {shape}")
+        model_hw = tuple(d if isinstance(d, int) else None for d in (shape[2:4] if nchw else shape[1:3]))
         if self.input_size is None:
             if None in model_hw:
                 raise ValueError(f"{self.model_path}: input size is dynamic; give input_size")
@@ -428,7 +515,12 @@ class OnnxPersonDetector:
                 f"{self.model_path}: model input is {model_hw[1]}x{model_hw[0]} but input_size={self.input_size}"
             )
         names = [o.name for o in outputs]
-        if "boxes" in names and "scores" in names:
+        if nchw:
+            if len(outputs[0].shape) != 3:
+                raise ValueError(f"{self.model_path}: layout {self.layout!r} needs a [N, rows, columns] first output, "
+                                 f"found {names[0]} with shape {outputs[0].shape}")
+            out = names[:1]
+        elif "boxes" in names and "scores" in names:
             out = ["boxes", "scores"]
         elif len(outputs) == 2 and outputs[0].shape[-1] == 4:
             out = names
@@ -439,14 +531,41 @@ class OnnxPersonDetector:
         self._session = sess
         return sess
 
-    def _preprocess(self, crop_bgr: np.ndarray) -> np.ndarray:
+    def _preprocess(self, crop_bgr: np.ndarray) -> tuple[np.ndarray, tuple[float, int, int, int, int] | None]:
+        """The model input for one window, and its letterbox geometry (YOLO layouts)."""
         import cv2
 
         w, h = self.input_size  # type: ignore[misc]
-        # Plain bilinear, like the TF graph's own ResizeBilinear that the model
-        # was trained behind; INTER_AREA measured worse on our footage.
-        resized = cv2.resize(crop_bgr, (w, h), interpolation=cv2.INTER_LINEAR)
-        return cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32)
+        if self.layout == "ssd_tf":
+            # Plain bilinear, like the TF graph's own ResizeBilinear that the model
+            # was trained behind; INTER_AREA measured worse on our footage.
+            resized = cv2.resize(crop_bgr, (w, h), interpolation=cv2.INTER_LINEAR)
+            return cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32), None
+        # YOLO models are trained on letterboxed pictures: stretching a 16:9 frame to a
+        # square makes everyone thinner than anything the model saw.
+        geometry = letterbox_geometry(crop_bgr.shape[1], crop_bgr.shape[0], w, h)
+        _, px, py, nw, nh = geometry
+        canvas = np.full((h, w, 3), _LETTERBOX_GREY, np.uint8)
+        canvas[py:py + nh, px:px + nw] = cv2.resize(crop_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        if not self.bgr:
+            canvas = cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
+        return np.ascontiguousarray(canvas.transpose(2, 0, 1), np.float32) * np.float32(self.input_scale), geometry
+
+    def _window_std(self, tensor: np.ndarray, geometry) -> float:
+        """Grey-level spread of a window's picture (its letterbox bands left out)."""
+        if geometry is None:
+            return float(tensor.std())
+        _, px, py, nw, nh = geometry
+        return float(tensor[:, py:py + nh, px:px + nw].std()) / max(self.input_scale, 1e-12)
+
+    def _person_boxes(self, outputs: list[np.ndarray], k: int, geometry, crop_size: tuple[int, int]):
+        """``(A, 4)`` normalised ``ymin, xmin, ymax, xmax`` boxes and ``(A,)`` person scores of view ``k``."""
+        if self.layout == "ssd_tf":
+            boxes, scores = outputs
+            if self.person_class >= scores.shape[2]:
+                raise ValueError(f"person_class {self.person_class} out of range: model has {scores.shape[2]} classes")
+            return boxes[k], scores[k, :, self.person_class]
+        return decode_yolo(outputs[0][k], self.layout == "yolo", self.person_class, geometry, crop_size)
 
     def detect(self, image_bgr: np.ndarray) -> Detections:
         """Find people in one image.
@@ -471,30 +590,34 @@ class OnnxPersonDetector:
         windows = [(0, 0, width, height)]
         if self.tiles is not None:
             windows += _tile_windows(width, height, self.tiles, self.tile_overlap)
-        crops = [self._preprocess(image[y0:y1, x0:x1]) for x0, y0, x1, y1 in windows]
+        prepared = [self._preprocess(image[y0:y1, x0:x1]) for x0, y0, x1, y1 in windows]
+        crops = [c for c, _ in prepared]
+        geometries = [g for _, g in prepared]
         # A flat window (black/blank frame, lens cap, frozen grey feed) cannot
         # hold a person, yet SSD answers such input with a frame-sized "person"
         # box at ~0.27; skip those windows instead of trusting the model.
-        textured = [k for k, c in enumerate(crops) if float(c.std()) >= _MIN_WINDOW_STD]
+        textured = [k for k, (c, g) in enumerate(prepared) if self._window_std(c, g) >= _MIN_WINDOW_STD]
         if not textured:
             return Detections.empty()
         views = [(windows[k], False) for k in textured]
+        view_geometry = [geometries[k] for k in textured]
         if self.flip and textured[0] == 0:
             # The mirror image of the full frame: the model scores a mirrored person
             # differently, and averaging both views steadies the full-frame scores.
-            crops.append(np.ascontiguousarray(crops[0][:, ::-1]))
+            nhwc = self.layout == "ssd_tf"
+            crops.append(np.ascontiguousarray(crops[0][:, ::-1] if nhwc else crops[0][:, :, ::-1]))
             textured.append(len(crops) - 1)
             views.append((windows[0], True))
+            g = geometries[0]
+            # A centred letterbox is not quite symmetric: the mirrored content starts where the other band ends.
+            view_geometry.append(None if g is None else (g[0], self.input_size[0] - g[3] - g[1], g[2], g[3], g[4]))
         # Batched runs save Python round trips, but activation memory grows with the batch:
         # a 5x5 grid in one batch peaked near 700 MB, so windows go in small chunks.
         parts = [
             sess.run(self._output_names, {self._input_name: np.stack([crops[k] for k in textured[i:i + _MAX_BATCH]])})
             for i in range(0, len(textured), _MAX_BATCH)
         ]
-        boxes = np.concatenate([b for b, _ in parts])
-        scores = np.concatenate([s for _, s in parts])
-        if self.person_class >= scores.shape[2]:
-            raise ValueError(f"person_class {self.person_class} out of range: model has {scores.shape[2]} classes")
+        outputs = [np.concatenate([p[j] for p in parts]) for j in range(len(self._output_names))]
 
         fused = self.flip and views[-1][1]
         tile_bar = self.threshold if self.tile_threshold is None else self.tile_threshold
@@ -504,13 +627,13 @@ class OnnxPersonDetector:
         all_xyxy, all_conf, cut, full_views = [], [], [], []
         for k, ((x0, y0, x1, y1), mirrored) in enumerate(views):
             is_tile = (x0, y0, x1, y1) != (0, 0, width, height)
-            s = scores[k, :, self.person_class]
+            view_boxes, s = self._person_boxes(outputs, k, view_geometry[k], (x1 - x0, y1 - y0))
             sel = s >= (tile_bar if is_tile else full_bar)
             if not np.any(sel):
                 if not is_tile:
                     full_views.append((np.zeros((0, 4), np.float32), np.zeros(0, np.float32)))
                 continue
-            b = np.clip(boxes[k, sel], 0.0, 1.0)  # ymin, xmin, ymax, xmax in the window
+            b = np.clip(view_boxes[sel], 0.0, 1.0)  # ymin, xmin, ymax, xmax in the window
             if mirrored:
                 b = np.stack([b[:, 0], 1.0 - b[:, 3], b[:, 2], 1.0 - b[:, 1]], axis=1)
             tw, th = x1 - x0, y1 - y0
@@ -639,6 +762,8 @@ _SPEC_KEYS = {
     "nms_iou",
     "threads",
     "min_size",
+    "input_scale",
+    "bgr",
 }
 
 
@@ -649,8 +774,10 @@ def load_detector(spec: dict | None = None) -> OnnxPersonDetector:
         spec: keys ``model`` (path to ``.onnx``; relative names are also looked
             up under ``$EXAMAUDIT_MODELS`` and the bundled ``models/``),
             ``threshold``, ``input_size`` (``[width, height]``), ``person_class``,
-            ``layout`` (only ``"ssd_tf"``), ``tiles``, ``tile_overlap``,
-            ``tile_threshold``, ``flip``, ``nms_iou``, ``threads``, ``min_size``.
+            ``layout`` (one of :data:`SUPPORTED_LAYOUTS`), ``tiles``, ``tile_overlap``,
+            ``tile_threshold``, ``flip``, ``nms_iou``, ``threads``, ``min_size``,
+            ``input_scale`` and ``bgr`` (YOLO layouts). A YOLO layout without
+            ``input_size`` takes the model's own.
 
     Returns:
         An :class:`OnnxPersonDetector`.
@@ -664,6 +791,9 @@ def load_detector(spec: dict | None = None) -> OnnxPersonDetector:
         det = load_detector({"model": "my_ssd.onnx", "threshold": 0.5,
                              "input_size": [300, 300], "person_class": 1,
                              "layout": "ssd_tf"})
+        # a YOLOX model you licence, exported with its decoding (BGR, 0..255):
+        det = load_detector({"model": "/opt/models/yolox_s.onnx", "layout": "yolo",
+                             "input_scale": 1.0, "bgr": True, "threshold": 0.3})
     """
     spec = dict(spec or {})
     unknown = set(spec) - _SPEC_KEYS
@@ -672,6 +802,8 @@ def load_detector(spec: dict | None = None) -> OnnxPersonDetector:
     layout = spec.pop("layout", "ssd_tf")
     if layout not in SUPPORTED_LAYOUTS:
         raise ValueError(f"unsupported detector layout {layout!r}; supported: {', '.join(SUPPORTED_LAYOUTS)}")
+    if layout != "ssd_tf":
+        spec.setdefault("input_size", None)
     model = spec.pop("model", None)
     if model is not None:
         path = Path(model).expanduser()
