@@ -14,6 +14,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_detector.py
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.5 --tiles 2x1 --min-size 0
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.2      # the defaults before 0.15
+    .venv/bin/python benchmarks/bench_detector.py --detector det.yaml  # a model you licence (see README)
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.2 --flip --tile-threshold 0.3   # mirror pass
     .venv/bin/python benchmarks/bench_detector.py --temporal 3 --mode max --confirm 2/2   # over time, see below
 
@@ -52,7 +53,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from examaudit.video.detector import OnnxPersonDetector  # noqa: E402
+from examaudit.commands.analyze import read_detector_spec  # noqa: E402
+from examaudit.video.detector import OnnxPersonDetector, load_detector  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "footage_person_counts.csv"
 FOOTAGE = REPO.parent / "shared" / "footage"
@@ -198,6 +200,8 @@ def temporal_counts_of(boxes: list[np.ndarray], args: argparse.Namespace) -> np.
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--footage", type=Path, default=FOOTAGE)
+    p.add_argument("--detector", type=Path, metavar="YAML",
+                   help="another detector, as for `examaudit analyze --detector`; the options below override it")
     p.add_argument("--threshold", type=float, default=None, help="default: the detector's default")
     p.add_argument("--tiles", type=parse_tiles, default=None, help="e.g. 2x1, 3x2, or 0 for none")
     p.add_argument("--min-size", type=float, default=None)
@@ -239,8 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         kwargs["tile_threshold"] = args.tile_threshold
     if args.flip is not None:
         kwargs["flip"] = args.flip
-    det = OnnxPersonDetector(**kwargs)
-    untiled = OnnxPersonDetector(**{**kwargs, "tiles": 0})
+    spec = read_detector_spec(args.detector) or {}
+    det = load_detector({**spec, **kwargs})
+    untiled = load_detector({**spec, **kwargs, "tiles": 0})
     print(f"detector: {det!r}, min_size={det.min_size}")
 
     labels = load_labels()

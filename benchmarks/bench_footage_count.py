@@ -35,7 +35,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_detector import FOOTAGE, SPLITS, load_labels  # noqa: E402
 
+from examaudit.commands.analyze import read_detector_spec  # noqa: E402
 from examaudit.video.analyze import AnalyzeParams, analyze_recording  # noqa: E402
+from examaudit.video.people_rules import PeopleThresholds  # noqa: E402
 
 
 def frame_pts(clip: Path) -> list[int]:
@@ -46,7 +48,7 @@ def frame_pts(clip: Path) -> list[int]:
         return [int(f.pts) for f in container.decode(video=0)]
 
 
-def counts_by_frame(clip: Path) -> tuple[dict[int, tuple[int, int]], float, int]:
+def counts_by_frame(clip: Path, detector: dict | None = None) -> tuple[dict[int, tuple[int, int]], float, int]:
     """``{frame_index: (persons, detections)}`` from one analysis of every frame, its wall time
     and the number of frames."""
     pts = frame_pts(clip)
@@ -58,7 +60,8 @@ def counts_by_frame(clip: Path) -> tuple[dict[int, tuple[int, int]], float, int]
     # Just under one frame interval, so the sampler takes every frame.
     every = 0.9 / float(rate) if rate else 0.05
     t0 = time.perf_counter()
-    result = analyze_recording(clip, params=AnalyzeParams(every_s=every))
+    params = AnalyzeParams(every_s=every, people_thresholds=PeopleThresholds(detector=detector))
+    result = analyze_recording(clip, params=params)
     wall = time.perf_counter() - t0
     out: dict[int, tuple[int, int]] = {}
     for row in result.rows:
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clips", nargs="*", help="only these clips (file names)")
     ap.add_argument("--verbose", action="store_true", help="list every frame whose count is wrong")
+    ap.add_argument("--detector", type=Path, metavar="YAML", help="another detector, as for `examaudit analyze --detector`")
     args = ap.parse_args(argv)
     if not FOOTAGE.is_dir():
         print(f"shared footage not found at {FOOTAGE}")
@@ -82,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     for clip, wanted in sorted(labels.items()):
         if args.clips and clip not in args.clips:
             continue
-        counts, wall, n_frames = counts_by_frame(FOOTAGE / clip)
+        counts, wall, n_frames = counts_by_frame(FOOTAGE / clip, read_detector_spec(args.detector))
         errs: dict[str, list[int]] = {s: [] for s in SPLITS}
         det_errs: dict[str, list[int]] = {s: [] for s in SPLITS}
         for i, (persons, split) in sorted(wanted.items()):
