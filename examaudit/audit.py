@@ -261,7 +261,9 @@ def run_audit(
                        note=f"{len(counted)} headcount_mismatch finding(s)")
 
     doc = FindingsDocument(
-        run=RunInfo(command=command, started_at=started, finished_at=now_utc(), inputs=inputs,
+        # Every recording names the detector model it ran: list each file once.
+        run=RunInfo(command=command, started_at=started, finished_at=now_utc(),
+                    inputs=list({(i.role, i.path, i.sha256): i for i in inputs}.values()),
                     parameters=params.as_dict(),
                     stats={"recordings": {s: sum(o.status == s for o in outcomes) for s in STATUSES}}),
         findings=merge_findings(result.findings),

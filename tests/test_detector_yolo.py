@@ -117,7 +117,13 @@ def test_cli_swaps_the_detector_by_config(tmp_path, clip_factory):
     col = rows[0].split(",").index("detections")
     assert len(rows) > 4 and all(r.split(",")[col] == "1" for r in rows[1:])
     run = json.loads((out / "findings.json").read_text(encoding="utf-8"))["run"]
-    assert str(tmp_path / "theirs.onnx") in json.dumps(run, ensure_ascii=False)   # traceable to the model used
+    # Traceable to the weights that saw the room: the model is an input with its sha256.
+    import hashlib
+
+    models = [i for i in run["inputs"] if i["role"] == "detector_model"]
+    assert [(m["path"], m["sha256"]) for m in models] == [
+        (str(tmp_path / "theirs.onnx"), hashlib.sha256((tmp_path / "theirs.onnx").read_bytes()).hexdigest())]
+    assert run["parameters"]["people_thresholds"]["detector"]["layout"] == "yolo"
 
     (tmp_path / "bad.yaml").write_text("model: theirs.onnx\nlayout: yolo\ntreshold: 0.3\n", encoding="utf-8")
     assert main(["analyze", str(clip), "--out", str(tmp_path / "o2"), "--detector", str(tmp_path / "bad.yaml")]) == 2

@@ -156,12 +156,16 @@ class RecordingAnalysis:
 
     def document(self, command: str) -> FindingsDocument:
         rec = self.recording
+        inputs = [InputFile(role="footage", path=str(rec.path), sha256=rec.sha256, size_bytes=rec.size_bytes)]
+        model = (self.outputs.get("people_stats") or {}).get("model")
+        if model:
+            inputs.append(InputFile(role="detector_model", **model))
         return FindingsDocument(
             run=RunInfo(
                 command=command,
                 started_at=self.started_at,
                 finished_at=self.finished_at,
-                inputs=[InputFile(role="footage", path=str(rec.path), sha256=rec.sha256, size_bytes=rec.size_bytes)],
+                inputs=inputs,
                 parameters=self.params.as_dict(),
                 stats={
                     "sampling": self.sampling.as_dict(),

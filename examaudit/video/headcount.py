@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -186,6 +187,13 @@ class HeadcountCheck:
                 spec["tiles"] = tile_grid_for(self._size, float((sb[:, 3] - sb[:, 1]).min()),
                                               min_share=self.thresholds.tile_min_share)
             self.detector = load_detector(spec)
+        if "model" not in self.stats and getattr(self.detector, "model_path", None) is not None:
+            from ..outputs import sha256_file
+
+            # Which weights saw the room is part of the evidence: a finding must be reproducible
+            # with the same model, and a swapped-in detector must show in the findings document.
+            path = Path(self.detector.model_path)
+            self.stats["model"] = {"path": str(path), "sha256": sha256_file(path), "size_bytes": path.stat().st_size}
         return self.detector
 
     def _setup(self, image: np.ndarray) -> None:
