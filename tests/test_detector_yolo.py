@@ -128,3 +128,8 @@ def test_cli_swaps_the_detector_by_config(tmp_path, clip_factory):
     (tmp_path / "bad.yaml").write_text("model: theirs.onnx\nlayout: yolo\ntreshold: 0.3\n", encoding="utf-8")
     assert main(["analyze", str(clip), "--out", str(tmp_path / "o2"), "--detector", str(tmp_path / "bad.yaml")]) == 2
     assert not (tmp_path / "o2").exists()
+    # A model that does not fit its layout is refused before any footage is read.
+    _constant_model(tmp_path / "nhwc.onnx", np.array([[32, 32, 16, 24, 0.9, 0.9]]), input_shape=("N", 64, 64, 3))
+    (tmp_path / "nhwc.yaml").write_text("model: nhwc.onnx\nlayout: yolo\n", encoding="utf-8")
+    assert main(["analyze", str(clip), "--out", str(tmp_path / "o3"), "--detector", str(tmp_path / "nhwc.yaml")]) == 2
+    assert not (tmp_path / "o3").exists()

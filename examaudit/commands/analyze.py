@@ -22,7 +22,8 @@ def add_detector_option(p: argparse.ArgumentParser) -> None:
 
 
 def read_detector_spec(path: Path | None) -> dict | None:
-    """The detector options in a YAML file, checked by building the detector once.
+    """The detector options in a YAML file, checked by opening the model once: a model that
+    does not fit its layout stops the command before any footage is read.
 
     A relative ``model`` is taken relative to the YAML, so a detector folder can move as a whole.
     """
@@ -42,7 +43,7 @@ def read_detector_spec(path: Path | None) -> dict | None:
     if model is not None and (path.parent / str(model)).is_file():
         spec["model"] = str((path.parent / str(model)).resolve())  # else a bundled model's name, or an error below
     try:
-        load_detector(spec)
+        load_detector(spec).check()
     except (ValueError, FileNotFoundError, TypeError) as exc:
         raise InputError(f"{path}: {exc}") from exc
     return spec

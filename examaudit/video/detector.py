@@ -531,6 +531,14 @@ class OnnxPersonDetector:
         self._session = sess
         return sess
 
+    def check(self) -> None:
+        """Open the model now and check its input and output against ``layout``.
+
+        Raises:
+            ValueError: the model cannot be loaded or does not fit the layout.
+        """
+        self._ensure_session()
+
     def _preprocess(self, crop_bgr: np.ndarray) -> tuple[np.ndarray, tuple[float, int, int, int, int] | None]:
         """The model input for one window, and its letterbox geometry (YOLO layouts)."""
         import cv2
