@@ -40,23 +40,20 @@ from examaudit.video.analyze import AnalyzeParams, analyze_recording  # noqa: E4
 from examaudit.video.people_rules import PeopleThresholds  # noqa: E402
 
 
-def frame_pts(clip: Path) -> list[int]:
-    """Presentation timestamps of every frame in decode order (the labels' frame index)."""
-    import av
-
-    with av.open(str(clip)) as container:
-        return [int(f.pts) for f in container.decode(video=0)]
-
-
-def counts_by_frame(clip: Path, detector: dict | None = None) -> tuple[dict[int, tuple[int, int]], float, int]:
-    """``{frame_index: (persons, detections)}`` from one analysis of every frame, its wall time
-    and the number of frames."""
-    pts = frame_pts(clip)
-    index = {p: i for i, p in enumerate(pts)}
+def frame_pts(clip: Path) -> tuple[list[int], float]:
+    """Presentation timestamps of every frame in decode order (the labels' frame index), and the frame rate."""
     import av
 
     with av.open(str(clip)) as container:
         rate = container.streams.video[0].average_rate
+        return [int(f.pts) for f in container.decode(video=0)], float(rate or 0)
+
+
+def counts_by_frame(clip: Path, detector: dict | None = None) -> tuple[dict[int, tuple[int, int]], float, float]:
+    """``{frame_index: (persons, detections)}`` from one analysis of every frame, its wall time
+    and the clip's duration in seconds."""
+    pts, rate = frame_pts(clip)
+    index = {p: i for i, p in enumerate(pts)}
     # Just under one frame interval, so the sampler takes every frame.
     every = 0.9 / float(rate) if rate else 0.05
     t0 = time.perf_counter()
@@ -68,7 +65,7 @@ def counts_by_frame(clip: Path, detector: dict | None = None) -> tuple[dict[int,
         i = index.get(int(row["pts"]))
         if i is not None and "persons" in row:
             out[i] = (int(row["persons"]), int(row["detections"]))
-    return out, wall, len(pts)
+    return out, wall, len(pts) / rate if rate else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     for clip, wanted in sorted(labels.items()):
         if args.clips and clip not in args.clips:
             continue
-        counts, wall, n_frames = counts_by_frame(FOOTAGE / clip, read_detector_spec(args.detector))
+        counts, wall, duration = counts_by_frame(FOOTAGE / clip, read_detector_spec(args.detector))
         errs: dict[str, list[int]] = {s: [] for s in SPLITS}
         det_errs: dict[str, list[int]] = {s: [] for s in SPLITS}
         for i, (persons, split) in sorted(wanted.items()):
@@ -100,10 +97,6 @@ def main(argv: list[str] | None = None) -> int:
         mae = {s: float(np.mean(v)) for s, v in errs.items() if v}
         for s, v in mae.items():
             worst[s] = max(worst[s], v)
-        import av
-
-        with av.open(str(FOOTAGE / clip)) as c:
-            duration = n_frames / float(c.streams.video[0].average_rate)
         print(f"{clip:32s} {len(errs['tune']):4d} {mae.get('tune', float('nan')):6.3f} {len(errs['holdout']):4d}"
               f" {mae.get('holdout', float('nan')):6.3f} {float(np.mean(det_errs['holdout'])):9.3f}"
               f" {duration / wall:10.2f}x")
