@@ -4,11 +4,12 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-# Reinstall only when pyproject.toml changes.
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+LOCK   := requirements.lock
+# Reinstall only when pyproject.toml or the lock changes.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: demo test bench venv sysdeps sample-media schema clean
+.PHONY: demo test test-latest lock e2e bench venv sysdeps sample-media schema clean
 
 venv: $(STAMP) sysdeps
 
@@ -16,12 +17,31 @@ venv: $(STAMP) sysdeps
 sysdeps:
 	@bash scripts/sysdeps.sh
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock names, checked against its hashes, so a new release
+# upstream cannot change a fresh machine. --no-deps: the lock is complete, and it must leave
+# exactly one OpenCV wheel (rapidocr's metadata has asked for the non-headless one before).
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Refreshes the lock from pyproject.toml's ranges (all extras, every platform, Python >= 3.11).
+lock: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip compile pyproject.toml scripts/lock-build.in --extra dev --extra cluster \
+	  --extra postgres --generate-hashes --universal --python-version 3.11 \
+	  --no-emit-package opencv-python -c scripts/lock-constraints.txt -o $(LOCK)
+
+# The newest versions pyproject.toml allows, in a throwaway venv: drift seen on purpose, not by
+# surprise. Not run by CI.
+test-latest: sysdeps
+	rm -rf out/venv-latest
+	$(PYTHON) -m venv out/venv-latest
+	out/venv-latest/bin/pip install --quiet --disable-pip-version-check --upgrade -e '.[dev,cluster]'
+	out/venv-latest/bin/pip list 2>/dev/null | grep -iE '^(opencv|onnxruntime|rapidocr|av|numpy) '
+	out/venv-latest/bin/python -m pytest
 
 demo: $(STAMP) sysdeps
 	$(VENV)/bin/examaudit demo --out $(OUT)
