@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml $(LOCK)
 lock: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
 	$(VENV)/bin/uv pip compile pyproject.toml scripts/lock-build.in --extra dev --extra cluster \
-	  --extra postgres --generate-hashes --universal --python-version 3.11 \
+	  --extra postgres --generate-hashes --universal --python-version 3.11 --upgrade \
 	  --no-emit-package opencv-python -c scripts/lock-constraints.txt -o $(LOCK)
 
 # The newest versions pyproject.toml allows, in a throwaway venv: drift seen on purpose, not by

@@ -16,11 +16,15 @@ import traceback
 
 from . import __version__
 from .errors import InputError
+from .fonts import MissingFontError, require_cjk_font
 
 #: Subcommands in the order ``--help`` lists them. A name is added only once it works.
 COMMANDS = ["analyze", "records", "audit", "scenarios", "demo", "bench", "verify", "form1", "schema"]
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
+#: Commands that draw Chinese onto pictures (evidence captions, generated clocks): they check for
+#: a CJK font before any work starts, rather than hand enforcement captions of question marks.
+DRAWING_COMMANDS = {"analyze", "audit", "demo", "scenarios", "screen", "serve"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
+        if args.command in DRAWING_COMMANDS:
+            require_cjk_font()
         return int(args.run(args) or 0)
+    except MissingFontError as exc:
+        print(f"examaudit: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     except InputError as exc:
         print(f"examaudit: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# System packages the report needs: a CJK font for Chinese PDFs, poppler for the PDF tests,
+# System packages the report needs: a CJK font for Chinese PDFs and evidence captions, poppler for the PDF tests,
 # and HarfBuzz's subsetter, which halves WeasyPrint's time on CJK fonts. Installs only what
 # is missing, and only where it can (root with apt-get); elsewhere it says what to install.
 set -u
 need=()
 fc-list 2>/dev/null | grep -qi "wqy-microhei\|WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei)
+# Latin fonts the clock-reader tests draw NVR clocks with (a second renderer besides the CJK font).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || need+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
 [ ${#need[@]} -eq 0 ] && exit 0

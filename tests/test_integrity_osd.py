@@ -26,6 +26,10 @@ from examaudit.video.sampler import Sample
         ("06/20/2024 PM 02:05:07", None),
         ("2024-06-20 14:5", None),
         ("2024-06-20 25:05:07", None),
+        # A weekday misread as digits glued to the day: day 20, 2 or 207? Rejected, not guessed.
+        ("2024-06-2077709:13:00", None),
+        ("2024-13-20 09:00:00", None),
+        ("2024-06-20 0 09:00:00", datetime(2024, 6, 20, 9, 0, 0)),
     ],
 )
 def test_parse_clock_formats(text, want):

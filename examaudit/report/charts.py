@@ -2,7 +2,7 @@
 
 Text is converted to outlines (``svg.fonttype = path``) so a chart reads the same in any
 browser and in the PDF, whatever fonts the reader's machine has. Chinese labels need a CJK
-font at drawing time: :func:`cjk_font` asks fontconfig (``fc-list :lang=zh``) and falls back
+font at drawing time: :func:`cjk_font` registers the one :mod:`examaudit.fonts` finds and falls back
 to English labels when there is none, rather than drawing empty boxes.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import math
-import subprocess
 from functools import lru_cache
 from typing import Any
 
@@ -21,40 +20,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
+from ..fonts import PREFERRED_FAMILIES, MissingFontError, cjk_font_file  # noqa: E402
 from .i18n import tr  # noqa: E402
 from .model import CoverageView, SeatGridView  # noqa: E402
 
 SEVERITY_COLOURS = {"critical": "#7f0000", "high": "#d62728", "medium": "#ff7f0e", "low": "#e6c300", "info": "#7f7f7f"}
-_PREFERRED = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans SC",
-              "Droid Sans Fallback", "AR PL UMing CN")
 
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """The family name of a Chinese-capable font, registered with matplotlib; None when none is installed."""
     try:
-        out = subprocess.run(["fc-list", ":lang=zh", "family", "file"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        out = ""
-    found: dict[str, str] = {}
-    for line in out.splitlines():
-        if ":" not in line:
-            continue
-        path, families = line.split(":", 1)
-        for fam in families.split(","):
-            found.setdefault(fam.strip(), path.strip())
-    if not found:  # no fontconfig: maybe matplotlib already knows one
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        return next((n for n in _PREFERRED if n in names), None)
-    family = next((n for n in _PREFERRED if n in found), sorted(found)[0])
+        path, _ = cjk_font_file()
+    except MissingFontError:
+        names = {f.name for f in font_manager.fontManager.ttflist}  # maybe matplotlib already knows one
+        return next((n for n in PREFERRED_FAMILIES if n in names), None)
     try:
-        font_manager.fontManager.addfont(found[family])
+        font_manager.fontManager.addfont(path)
+        return font_manager.FontProperties(fname=path).get_name()
     except (OSError, RuntimeError, ValueError):
         return None
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    if family in names:
-        return family
-    return next((n for n in _PREFERRED if n in names), None)
 
 
 def chart_lang(lang: str) -> str:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-
 import cv2
 import numpy as np
+
+from ..fonts import render_text_mask
 
 WEEKDAYS_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
@@ -66,12 +66,6 @@ def format_clock(t: datetime, style: ClockStyle) -> str:
     return " ".join(parts)
 
 
-@lru_cache(maxsize=1)
-def _font() -> cv2.FontFace:
-    # OpenCV 5 ships a sans face with CJK glyphs; the Hershey fonts cannot draw 星期.
-    return cv2.FontFace("sans")
-
-
 @dataclass(frozen=True)
 class TextStamp:
     """A rendered text bitmap: BGR pixels and a 0/1 mask, ready to paste."""
@@ -80,18 +74,16 @@ class TextStamp:
     mask: np.ndarray  # uint8 0/1 (h, w)
 
 
-def render_text(text: str, size_px: int, *, outline_px: int = 1, weight: int = 500) -> TextStamp:
-    """White text with a dark outline, as NVRs draw it so it reads on any background."""
+def render_text(text: str, size_px: int, *, outline_px: int = 1) -> TextStamp:
+    """White text with a dark outline, as NVRs draw it so it reads on any background.
+
+    Glyphs come from the CJK font file (:func:`examaudit.fonts.render_text_mask`), so the
+    clock a clip carries does not depend on the OpenCV release that generated it.
+    """
     pad = outline_px + 2
-    rect = cv2.getTextSize((0, 0), text, (0, 0), _font(), size_px, weight)
-    w = int(rect[2]) + 2 * pad + 2
-    h = int(size_px * 1.35) + 2 * pad
-    # Baseline placed so ascenders and descenders of CJK glyphs both fit.
-    org = (pad, pad + int(size_px * 1.0))
-    ink = np.zeros((h, w), np.uint8)
-    cv2.putText(ink, text, org, 255, _font(), size_px, weight)
-    ink = ink > 96
+    ink = render_text_mask(text, size_px, pad_px=pad) > 96
     halo = cv2.dilate(ink.astype(np.uint8), np.ones((2 * outline_px + 1, 2 * outline_px + 1), np.uint8)) > 0
+    h, w = ink.shape
     pixels = np.zeros((h, w, 3), np.uint8)
     pixels[halo] = (24, 24, 24)
     pixels[ink] = (245, 245, 245)

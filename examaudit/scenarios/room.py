@@ -24,6 +24,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from ..fonts import draw_text
 from .people import PersonLook, floor_shadow, paste_sprite, seated_sprite, standing_sprite
 
 Point = tuple[float, float]
@@ -227,7 +228,7 @@ def draw_empty_room(layout: RoomLayout) -> np.ndarray:
     cv2.rectangle(img, (bx0, by0), (bx1, by1), (70, 95, 60), -1)
     cv2.rectangle(img, (bx0, by0), (bx1, by1), (40, 50, 40), max(1, H // 200))
     size = max(6, int((by1 - by0) * 0.45))
-    cv2.putText(img, "考场纪律", (bx0 + size // 2, by0 + int(size * 1.4)), (235, 235, 235), cv2.FontFace("sans"), size, 500)
+    draw_text(img, "考场纪律", (bx0 + size // 2, by0 + int(size * 1.4)), size, (235, 235, 235), outline_px=0)
     cv2.circle(img, (int(0.88 * W), int(0.11 * H)), max(3, int(0.05 * H)), (230, 230, 230), -1)
     cv2.circle(img, (int(0.88 * W), int(0.11 * H)), max(3, int(0.05 * H)), (50, 50, 50), max(1, H // 200))
     # Door on the left wall.

@@ -11,25 +11,19 @@ from typing import Any
 import cv2
 import numpy as np
 
-_FONT: Any = None
+from ..fonts import draw_text
+
 #: Box colours (BGR) by what the person is doing: candidates green, invigilators blue, others red.
 BOX_COLORS = {"seated": (60, 200, 60), "invigilator": (255, 140, 0), "standing": (0, 0, 255)}
 
 
-def _font() -> Any:
-    # FontFace('sans') carries CJK glyphs in OpenCV 5; created once, it is not free.
-    global _FONT
-    if _FONT is None:
-        _FONT = cv2.FontFace("sans")
-    return _FONT
-
-
 def put_text(img: np.ndarray, text: str, org: tuple[int, int], size: int, color=(255, 255, 255)) -> None:
-    """Draw (Chinese) text with a dark outline so it reads on any background."""
-    x, y = org
-    for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-        cv2.putText(img, text, (x + dx, y + dy), (0, 0, 0), _font(), size)
-    cv2.putText(img, text, (x, y), color, _font(), size)
+    """Draw (Chinese) text, baseline at ``org``, with a dark outline so it reads on any background.
+
+    Drawn from the CJK font file (:mod:`examaudit.fonts`), not OpenCV's built-in face, whose
+    Chinese glyphs vary by release (5.1 drew ``????``).
+    """
+    draw_text(img, text, org, size, color, outline=(0, 0, 0), outline_px=max(1, size // 16))
 
 
 def draw_overlay(image: np.ndarray, overlay: dict[str, Any], caption: str = "", scale_from: int | None = None) -> np.ndarray:

@@ -35,8 +35,12 @@ from ..findings import FindingKind, Severity
 from .evidence import EvidenceImage, encode_jpeg
 from .sampler import Sample
 
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-_TIME = re.compile(r"(\d{1,2})\s*([:：])\s*(\d{2})\s*([:：])\s*(\d{2})")
+#: The day must end the digit run: in "2024-06-2077709:13:00" (a weekday misread as digits) the
+#: day could be 20, 2 or 207; a reading that cannot be told apart is rejected, not guessed.
+_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)")
+#: OCR reads a small colon as ".", ";", "," or "-" as often as ":" (a 10 px clock at 180p, a
+#: thin monospaced font); the time comes after the date, so those cannot be the date's.
+_TIME = re.compile(r"(\d{1,2})\s*([:：.;,\-])\s*(\d{2})\s*([:：.;,\-])\s*(\d{2})")
 #: OCR often drops colons ("14:0205", "145205"): after the date, six digits standing alone
 #: are still the time.
 _TIME_LOOSE = re.compile(r"(?<!\d)(\d{2})\s*([:：]?)\s*(\d{2})\s*([:：]?)\s*(\d{2})(?!\d)")
@@ -170,8 +174,32 @@ def text_lines(gray: np.ndarray, band: float = 0.18) -> list[tuple[int, int, int
                            int(min(h, y + y_off + bh2 + pad)))
                     if box not in out:
                         out.append(box)
+    out.extend(b for b in _joined_on_line(out) if b not in out)
     out.sort(key=lambda b: -(b[2] - b[0]))
     return out
+
+
+def _joined_on_line(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Boxes of one text line split by a wide gap, joined again.
+
+    A monospaced clock, or one whose weekday is drawn as hollow missing-glyph boxes (a Latin
+    font asked for 星期五), falls apart into a date box and a time box; neither parses alone.
+    Boxes that share most of their height and stand less than four line heights apart are
+    joined, left to right.
+    """
+    joined = []
+    for a in boxes:
+        cur = a
+        for b in sorted(boxes, key=lambda b: b[0]):
+            if b[0] <= cur[2]:
+                continue
+            overlap = min(cur[3], b[3]) - max(cur[1], b[1])
+            height = max(cur[3] - cur[1], b[3] - b[1])
+            if overlap >= 0.5 * height and b[0] - cur[2] <= 4 * height:
+                cur = (min(cur[0], b[0]), min(cur[1], b[1]), max(cur[2], b[2]), max(cur[3], b[3]))
+        if cur != a and cur not in joined:
+            joined.append(cur)
+    return joined
 
 
 def locate_clock(image: np.ndarray, ocr: ClockOCR) -> tuple[int, int, int, int] | None:
@@ -384,13 +412,21 @@ class OsdClockCheck:
         while b.index - a.index > 1:
             mid = (a.index + b.index) // 2
             # A reading OCR cannot parse is skipped for its neighbour, not taken as the end.
+            # Misread crops come in runs (a font whose colons read as "-" for a minute), so the
+            # search walks outwards from the middle through every sample in between, within a
+            # budget, rather than giving up and leaving the jump as wide as the sparse readings.
             r = None
-            for m in (mid, mid - 1, mid + 1, mid - 2, mid + 2):
-                if a.index < m < b.index and not in_frozen[m]:
-                    r = self._read(m)
-                    if r.clock is not None:
-                        break
-                    r = None
+            tried = 0
+            for m in sorted(range(a.index + 1, b.index), key=lambda m: (abs(m - mid), m)):
+                if in_frozen[m] or self._crops[m] is None:
+                    continue
+                r = self._read(m)
+                tried += 1
+                if r.clock is not None:
+                    break
+                r = None
+                if tried >= 12:
+                    break
             if r is None:
                 break
             if abs(_offset(r) - _offset(a)) > self.jump_tol_s:
