@@ -9,7 +9,7 @@ LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: demo test test-latest lock e2e bench venv sysdeps sample-media schema clean
+.PHONY: demo test test-latest lock e2e audit-deps bench venv sysdeps sample-media schema clean
 
 venv: $(STAMP) sysdeps
 
@@ -50,6 +50,10 @@ demo: $(STAMP) sysdeps
 test: $(STAMP) sysdeps
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# pip-audit of requirements.lock; says "skipped" with the reason where no advisory database is reachable.
+audit-deps: $(STAMP)
+	$(PY) scripts/audit_deps.py
 
 # Benchmarks print ratios (x real-time, x a naive baseline); they are not part of `make test`.
 bench: $(STAMP)
