@@ -608,13 +608,10 @@ class LocalPool:
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: float = 0) -> Future:
         if self._pool is None:
+            # One worker: run in this process, when the driver waits for it (in submission
+            # order), so progress and Ctrl-C behave as with a pool.
             fut: Future = Future()
-            try:
-                fut.set_result(fn(*args))
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - handed to the driver like a pool's future
-                fut.set_exception(exc)
+            fut.deferred = (fn, args)  # type: ignore[attr-defined]
             return fut
         try:
             return self._pool.submit(fn, *args)
@@ -625,8 +622,16 @@ class LocalPool:
             return self._pool.submit(fn, *args)
 
     def wait_any(self, futures: list[Any]) -> set[Any]:
+        if self._pool is None:
+            fut = next((f for f in futures if f.done()), None) or futures[0]
+            _run_deferred(fut)
+            return {fut}
         done, _ = futures_wait(futures, return_when=FIRST_COMPLETED)
         return set(done)
+
+    def result(self, fut: Future) -> Any:
+        _run_deferred(fut)
+        return fut.result()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -672,6 +677,9 @@ class DaskRunner:
         done, _ = wait(futures, return_when="FIRST_COMPLETED")
         return set(done)
 
+    def result(self, fut: Any) -> Any:
+        return fut.result()
+
     def check_paths(self, paths: list[Path]) -> None:
         """Stat a few footage files (and the output folder) on every worker; fail clearly if
         a worker cannot see them, since the workers read footage by path."""
@@ -687,6 +695,19 @@ class DaskRunner:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _run_deferred(fut: Future) -> None:
+    job = getattr(fut, "deferred", None)
+    if job is None or fut.done():
+        return
+    fn, args = job
+    try:
+        fut.set_result(fn(*args))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - handed to the driver like a pool's future
+        fut.set_exception(exc)
 
 
 def _unseen_paths(paths: list[str]) -> list[str]:
@@ -813,7 +834,7 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
         for fut in runner.wait_any(list(pending)):
             ep, j, s, attempt = pending.pop(fut)
             try:
-                o = fut.result()
+                o = runner.result(fut)
                 failed = o.status == "error"
             except (KeyboardInterrupt, SystemExit):
                 raise
@@ -839,7 +860,7 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
     errors: dict[str, str] = {}
     for name, fut in merge_futs.items():
         try:
-            merged[name] = fut.result()
+            merged[name] = runner.result(fut)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one exam point's failure must not sink the province
@@ -852,7 +873,7 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
         tell("records")
         absent = set().union(*(m.absent for m in merged.values())) if merged else set()
         try:
-            records = runner.submit(screen_records, plan.records, absent, plan.out_dir / "records", command).result()
+            records = runner.result(runner.submit(screen_records, plan.records, absent, plan.out_dir / "records", command))
         except InputError as exc:
             problems.append(Problem(str(plan.root / "records"), f"records not screened: {exc}"))
 
@@ -863,7 +884,7 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
     scores: list[ExamPointScore] = []
     for name, fut in fuse_futs.items():
         try:
-            scores.append(fut.result())
+            scores.append(runner.result(fut))
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001
@@ -886,7 +907,7 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
             report_futs[ep.exam_point] = (r, runner.submit(report_exam_point, ep.out_dir, lang, show))
         for name, (r, fut) in report_futs.items():
             try:
-                fut.result()
+                runner.result(fut)
                 r.report = f"{name}/report.html"
             except (KeyboardInterrupt, SystemExit):
                 raise
