@@ -803,7 +803,7 @@ def screen_province(
             on_progress(progress)
 
     try:
-        if isinstance(runner, DaskRunner) and client is None:
+        if isinstance(runner, DaskRunner):
             sample = [j.path for ep in plan.exam_points for j in ep.jobs[:1] if j.path.is_file()][:4]
             runner.check_paths(sample + [out])
         result = _drive(plan, runner, params, progress, tell, command=command, fdr=fdr,

@@ -203,3 +203,27 @@ def test_video_evidence_weighs_severity_and_confidence():
     assert strong == pytest.approx(1e-3) and strong < weak < 1 and strong < low
     # info findings and records findings are not video evidence
     assert video_evidence([f(FindingKind.footage_gap, Severity.info, 1.0)])[0] == 1.0
+
+
+def test_cli_lists_every_problem_and_exits_2(tmp_path, capsys):
+    from examaudit.cli import main
+
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "roster.csv").write_text("candidate_id\n", encoding="utf-8")
+    (tmp_path / "exam_points" / "EP-Y").mkdir(parents=True)
+    assert main(["screen", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "no scores.csv" in err and "EP-Y" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_workers_that_cannot_see_the_footage_fail_clearly(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from examaudit.screen import DaskRunner
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as lc, \
+            distributed.Client(lc) as client:
+        runner = DaskRunner(client)
+        runner.check_paths([tmp_path])  # seen: no error
+        with pytest.raises(InputError, match="shared filesystem.*cannot see .*nowhere.mp4"):
+            runner.check_paths([tmp_path / "nowhere.mp4"])
