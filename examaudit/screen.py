@@ -302,6 +302,9 @@ class ProvinceRecords:
     out_dir: Path
     exam_points: dict[str, RecordsForExamPoint]
 
+    def only(self, exam_point: str) -> "ProvinceRecords":
+        return ProvinceRecords(self.out_dir, {k: v for k, v in self.exam_points.items() if k == exam_point})
+
 
 def _records_from_json(out_dir: Path, doc: dict[str, Any]) -> ProvinceRecords:
     eps = {}
@@ -472,7 +475,10 @@ def session_coverage(cfg: ExamPointConfig, outcomes: list[RecordingOutcome]) -> 
 def fuse_exam_point(ep: ExamPointFolder, merged: MergedVideo, records: ProvinceRecords | None,
                     params: AnalyzeParams, command: str) -> ExamPointScore:
     """Fuse one exam point's video and records (step 4): write its folder as ``audit`` would,
-    plus ``screening.json``; reused when its video and its records did not change."""
+    plus ``screening.json``; reused when its video and its records did not change.
+
+    ``records`` need only hold this exam point (:meth:`ProvinceRecords.only`), so a cluster
+    does not ship the whole province's records to every task."""
     info = records.exam_points.get(ep.exam_point) if records else None
     out = ep.out_dir
     marker = {"video": merged.digest, "records": info.digest if info else None, "parameters": params.as_dict(),
@@ -880,7 +886,8 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
     # -- step 4: fuse per exam point
     tell("fusion")
     by_name = {ep.exam_point: ep for ep in plan.exam_points}
-    fuse_futs = {n: runner.submit(fuse_exam_point, by_name[n], m, records, params, command) for n, m in merged.items()}
+    fuse_futs = {n: runner.submit(fuse_exam_point, by_name[n], m, records.only(n) if records else None, params, command)
+                 for n, m in merged.items()}
     scores: list[ExamPointScore] = []
     for name, fut in fuse_futs.items():
         try:
