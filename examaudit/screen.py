@@ -819,7 +819,6 @@ def screen_province(
             runner.close()
         else:
             pass  # the caller owns the client
-    result.executor = runner.description
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -925,7 +924,7 @@ def _drive(plan: ProvincePlan, runner: LocalPool | DaskRunner, params: AnalyzePa
     tell("summary")
     from .report.screening import write_screening
 
-    result = ScreeningResult(plan, ranked, outcomes, problems, errors)
+    result = ScreeningResult(plan, ranked, outcomes, problems, errors, executor=runner.description)
     result.files = write_screening(result, plan.out_dir, lang=lang, pdf=reports)
     progress.running = 0
     tell("done")
