@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import json
 import os
 import resource
@@ -65,7 +66,8 @@ def run_one(config: str, province: Path, out: Path, every: float) -> dict:
         from distributed import Client, LocalCluster
 
         with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                              silence_logs=logging.CRITICAL) as lc, \
                     Client(lc) as client:
                 t_up = time.perf_counter() - t0
                 result = screen_province(province, out, params=params, client=client, reports=False)
@@ -108,7 +110,8 @@ def scheduler_overhead(tasks: int = 2000) -> float:
     """Milliseconds of Dask per no-op task on a 2-worker LocalCluster (submission to result)."""
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, Client(lc) as c:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as lc, Client(lc) as c:
         c.gather(c.map(int, range(100), pure=False))  # warm up
         t0 = time.perf_counter()
         c.gather(c.map(int, range(tasks), pure=False))
