@@ -223,11 +223,33 @@ def run_audit(
     jobs = plan_recordings(config_path, cfg, out_dir, params)
     outcomes = run_recordings(jobs, workers=workers, scheduler=scheduler, on_done=on_recording)
     result = AuditResult(cfg, out_dir, outcomes)
+    result.findings, inputs = collect_recordings(cfg, out_dir, outcomes, custody, params)
+
+    records = records_inputs(cfg)
+    if records.get("roster") and records.get("scores"):
+        result.records_dir, tables = run_records_step(records, out_dir, custody, cfg)
+        # Records often come as a province-wide export: this audit keeps its own exam point's
+        # findings (the ranking among all exam points stays in records/exam_points.csv).
+        result.findings.extend(exam_point_records_findings(result.records_dir, cfg.exam_point))
+        inputs.extend(read_findings(result.records_dir / "findings.json").run.inputs)
+        result.findings.extend(headcount_with_custody(cfg, out_dir, outcomes, tables.sat_by_room(cfg.exam_point),
+                                                      params, custody))
+
+    write_exam_point(cfg, out_dir, outcomes, result.findings, inputs, records_dir=result.records_dir,
+                     params=params, command=command, started=started, custody=custody)
+    return result
+
+
+def collect_recordings(cfg: ExamPointConfig, out_dir: Path, outcomes: list[RecordingOutcome], custody: CustodyLog,
+                       params: AnalyzeParams) -> tuple[list[Finding], list[InputFile]]:
+    """Each analysed recording's findings (evidence paths rebased to ``out_dir``) and inputs;
+    a ``video_unreadable`` finding for each recording that could not be read. Logs custody."""
+    findings: list[Finding] = []
     inputs: list[InputFile] = []
     for o in outcomes:
         rel = str(o.job.path.relative_to(cfg.base_dir)) if o.job.path.is_relative_to(cfg.base_dir) else str(o.job.path)
         if o.status == "failed":
-            result.findings.append(unreadable_finding(cfg, o))
+            findings.append(unreadable_finding(cfg, o))
             custody.append("recording rejected", inputs={rel: o.sha256 or ""}, note=o.error)
             continue
         if o.status == "error":
@@ -235,7 +257,7 @@ def run_audit(
             custody.append("recording analysis failed", inputs={rel: ""}, note=o.error)
             continue
         doc = read_findings(o.job.out_dir / "findings.json")
-        result.findings.extend(doc.findings)
+        findings.extend(doc.findings)
         inputs.extend(doc.run.inputs)
         custody.append(
             "recording analysed" if o.status == "analysed" else "recording result reused",
@@ -245,28 +267,35 @@ def run_audit(
         )
     # Frame paths in per-recording findings are relative to their own folder; the merged
     # document lives at the top, so its evidence paths are rewritten to stay valid.
-    result.findings = [_rebase(f, out_dir, outcomes) for f in result.findings]
+    return [_rebase(f, out_dir, outcomes) for f in findings], inputs
 
-    records = records_inputs(cfg)
-    if records.get("roster") and records.get("scores"):
-        result.records_dir, tables = run_records_step(records, out_dir, custody, cfg)
-        # Records often come as a province-wide export: this audit keeps its own exam point's
-        # findings (the ranking among all exam points stays in records/exam_points.csv).
-        result.findings.extend(f for f in read_findings(result.records_dir / "findings.json").findings
-                               if f.exam_point in (None, cfg.exam_point))
-        inputs.extend(read_findings(result.records_dir / "findings.json").run.inputs)
-        counted = headcount_step(cfg, outcomes, tables.sat_by_room(cfg.exam_point), params)
-        result.findings.extend(_rebase(f, out_dir, outcomes) for f in counted)
-        custody.append("headcount held against the records",
-                       note=f"{len(counted)} headcount_mismatch finding(s)")
 
+def exam_point_records_findings(records_dir: Path, exam_point: str) -> list[Finding]:
+    """The records findings about ``exam_point`` (or about no exam point in particular)."""
+    return [f for f in read_findings(records_dir / "findings.json").findings if f.exam_point in (None, exam_point)]
+
+
+def headcount_with_custody(cfg: ExamPointConfig, out_dir: Path, outcomes: list[RecordingOutcome],
+                           sat: dict[tuple[str, str], set[str]], params: AnalyzeParams,
+                           custody: CustodyLog) -> list[Finding]:
+    """:func:`headcount_step`, rebased to ``out_dir`` and logged."""
+    counted = headcount_step(cfg, outcomes, sat, params)
+    custody.append("headcount held against the records", note=f"{len(counted)} headcount_mismatch finding(s)")
+    return [_rebase(f, out_dir, outcomes) for f in counted]
+
+
+def write_exam_point(cfg: ExamPointConfig, out_dir: Path, outcomes: list[RecordingOutcome], findings: list[Finding],
+                     inputs: list[InputFile], *, records_dir: Path | None, params: AnalyzeParams, command: str,
+                     started: datetime, custody: CustodyLog, extra: dict[str, Any] | None = None) -> Path:
+    """Write the exam point's merged ``findings.json`` and ``audit.json`` (what the report and
+    the pack read); ``extra`` keys are added to ``audit.json``. Returns the findings path."""
     doc = FindingsDocument(
         # Every recording names the detector model it ran: list each file once.
         run=RunInfo(command=command, started_at=started, finished_at=now_utc(),
                     inputs=list({(i.role, i.path, i.sha256): i for i in inputs}.values()),
                     parameters=params.as_dict(),
                     stats={"recordings": {s: sum(o.status == s for o in outcomes) for s in STATUSES}}),
-        findings=merge_findings(result.findings),
+        findings=merge_findings(findings),
     )
     write_findings(doc, out_dir / "findings.json")
     audit_json = {
@@ -286,15 +315,27 @@ def run_audit(
             }
             for o in outcomes
         ],
-        "records": "records" if result.records_dir else None,
+        "records": "records" if records_dir else None,
         "started_at": started.isoformat(),
         "finished_at": now_utc().isoformat(),
         "tool_version": __version__,
         "parameters": params.as_dict(),
+        **(extra or {}),
     }
     (out_dir / "audit.json").write_text(json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     custody.append("audit findings merged", outputs={"findings.json": sha256_file(out_dir / "findings.json")})
-    return result
+    return out_dir / "findings.json"
+
+
+def write_report_and_pack(out_dir: str | Path, *, lang: str = "zh", show_personal_data: bool = False) -> tuple[Any, Path]:
+    """The exam point's ``report.html``/``report.pdf`` and ``evidence_pack.zip`` from its audit folder.
+
+    Returns the :class:`~examaudit.report.render.ReportFiles` and the pack's path."""
+    from .report.pack import build_evidence_pack
+    from .report.render import render_report
+
+    files = render_report(out_dir, lang=lang, show_personal_data=show_personal_data)
+    return files, build_evidence_pack(out_dir)
 
 
 def _rebase(f: Finding, out_dir: Path, outcomes: list[RecordingOutcome]) -> Finding:

@@ -19,7 +19,7 @@ from .errors import InputError
 from .fonts import MissingFontError, require_cjk_font
 
 #: Subcommands in the order ``--help`` lists them. A name is added only once it works.
-COMMANDS = ["analyze", "records", "audit", "scenarios", "demo", "bench", "verify", "form1", "schema"]
+COMMANDS = ["analyze", "records", "audit", "screen", "scenarios", "demo", "bench", "verify", "form1", "schema"]
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
 #: Commands that draw Chinese onto pictures (evidence captions, generated clocks): they check for
