@@ -389,3 +389,19 @@ def test_product_count_on_real_footage_is_no_worse_than_the_detector():
             mae, det_mae = float(np.mean(persons[split])), float(np.mean(dets[split]))
             assert mae <= det_mae + 1e-9, f"{clip} ({split}): persons MAE {mae:.3f} > detections {det_mae:.3f}"
             assert mae <= MEASURED_MAE_DEFAULT[clip][split] + MAE_MARGIN, f"{clip} ({split}): persons MAE {mae:.3f}"
+
+
+def test_each_bundled_detector_has_its_tiling_rule():
+    """YOLOX sees a 640x360 room's seats untiled but not a 1080p room's 117-px back row
+    (models/yolox_nano.md); SSDLite always runs at least 2x1 tiles."""
+    yolox, ssd = load_detector({"name": "yolox_nano"}), load_detector({"name": "ssdlite"})
+
+    def grid(det, size, seat):
+        return tile_grid_for(size, seat, min_share=det.tile_min_share, least=det.least_tiles)
+
+    assert grid(yolox, (640, 360), 143) == (1, 1) and yolox.tiles is None
+    assert grid(yolox, (1920, 1080), 117) == (3, 3)
+    assert grid(ssd, (640, 360), 143) == (2, 1)
+    assert grid(ssd, (1920, 1080), 117) == (5, 5)
+    yolox.tiles = (1, 1)                # a 1x1 grid from the rule means the full frame only
+    assert yolox.tiles is None
