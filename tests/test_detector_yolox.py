@@ -117,3 +117,23 @@ def test_real_yolox_nano_file():
     moved = det.detect(wide)
     assert len(moved) == 1
     np.testing.assert_allclose(moved.xyxy[0], found.xyxy[0], atol=25)
+
+
+def test_cli_default_is_yolox_and_ssdlite_is_selectable(tmp_path, clip_factory):
+    """``analyze`` runs YOLOX-Nano unless told otherwise; ``--detector ssdlite`` picks the fallback.
+    findings.json names the weights that ran (sha256) and how they were run."""
+    import json
+
+    from examaudit.cli import main
+    from examaudit.video.detector import DEFAULT_MODEL_NAME
+
+    clip = clip_factory(seconds=3, fps=10, gop_s=1.0, size=(320, 192))
+    ran = {}
+    for label, extra in (("default", []), ("fallback", ["--detector", "ssdlite"])):
+        out = tmp_path / label
+        assert main(["analyze", str(clip), "--out", str(out), "--every", "1", *extra]) == 0
+        run = json.loads((out / "findings.json").read_text(encoding="utf-8"))["run"]
+        (model,) = [i for i in run["inputs"] if i["role"] == "detector_model"]
+        ran[label] = (Path(model["path"]).name, run["stats"]["people"]["detector"]["layout"])
+    assert ran == {"default": ("yolox_nano.onnx", "yolox"), "fallback": (DEFAULT_MODEL_NAME, "ssd_tf")}
+    assert main(["analyze", str(clip), "--out", str(tmp_path / "bad"), "--detector", "yolov99"]) == 2
