@@ -422,7 +422,7 @@ def decode_yolox(raw: np.ndarray, grid: np.ndarray, stride: np.ndarray) -> np.nd
     Example:
         >>> grid, stride = yolox_grid(32, 32, (8, 16))     # 4x4 cells of stride 8, then 2x2 of 16
         >>> raw = np.zeros((20, 6), np.float32); raw[17] = [0.5, 0.5, 0, np.log(2), 0.9, 0.8]
-        >>> decode_yolox(raw, grid, stride)[17].round(2).tolist()  # cell (1, 0) of stride 16
+        >>> [round(float(v), 2) for v in decode_yolox(raw, grid, stride)[17]]  # cell (1, 0) of stride 16
         [24.0, 8.0, 16.0, 32.0, 0.9, 0.8]
     """
     raw = np.asarray(raw, np.float32)
