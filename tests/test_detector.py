@@ -193,8 +193,16 @@ def test_built_wheel_carries_the_models(tmp_path):
     import sys
     import zipfile
 
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(REPO)], check=True, cwd=tmp_path)
+    import shutil
+
+    build_dir = REPO / "build"
+    had_build = build_dir.exists()
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(tmp_path), str(REPO)], check=True, cwd=tmp_path)
+    finally:
+        if not had_build:  # setuptools builds in the source tree; leave it as we found it
+            shutil.rmtree(build_dir, ignore_errors=True)
     (wheel,) = tmp_path.glob("examaudit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for name in ("yolox_nano.onnx", "yolox_nano.LICENSE", "yolox_nano.md", "NOTICE", DEFAULT_MODEL_NAME):
