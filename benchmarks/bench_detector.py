@@ -15,6 +15,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.5 --tiles 2x1 --min-size 0
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.2      # the defaults before 0.15
     .venv/bin/python benchmarks/bench_detector.py --detector det.yaml  # a model you licence (see README)
+    .venv/bin/python benchmarks/bench_detector.py --detector yolox_nano ssdlite   # both bundled, one run
     .venv/bin/python benchmarks/bench_detector.py --threshold 0.2 --flip --tile-threshold 0.3   # mirror pass
     .venv/bin/python benchmarks/bench_detector.py --temporal 3 --mode max --confirm 2/2   # over time, see below
 
@@ -33,7 +34,9 @@ per-frame MAE of the same detections, and the detector time the clip cost.
 
 Speed is given as wall time and as the process's CPU time per frame: on a
 shared 2-core machine the wall time grows with other people's load, the CPU
-time of a one-thread run much less so.
+time of a one-thread run much less so. With several ``--detector`` (bundled
+names or YAMLs) each gets its table, and their timing passes alternate so
+that a loaded machine slows them alike.
 
 The footage lives in ``../shared/footage`` (CC BY 4.0, see ATTRIBUTION.md
 there) and is never copied into the repository.
@@ -54,7 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from examaudit.commands.analyze import read_detector_spec  # noqa: E402
-from examaudit.video.detector import OnnxPersonDetector, load_detector  # noqa: E402
+from examaudit.video.detector import DEFAULT_DETECTOR, OnnxPersonDetector, load_detector  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "footage_person_counts.csv"
 FOOTAGE = REPO.parent / "shared" / "footage"
@@ -130,14 +133,25 @@ def parse_tiles(text: str):
 
 def time_per_frame(det: OnnxPersonDetector, frames: list[np.ndarray], repeats: int) -> tuple[float, float]:
     """Wall and process-CPU milliseconds per frame."""
-    det.detect(frames[0])  # warm-up: session creation and first-run allocations
-    t0, c0 = time.perf_counter(), time.process_time()
-    n = 0
+    return time_alternating([det], frames, repeats)[0]
+
+
+def time_alternating(dets: list[OnnxPersonDetector], frames: list[np.ndarray],
+                     repeats: int) -> list[tuple[float, float]]:
+    """Wall and process-CPU milliseconds per frame of each detector, their passes interleaved."""
+    for det in dets:
+        det.detect(frames[0])  # warm-up: session creation and first-run allocations
+    wall = [0.0] * len(dets)
+    cpu = [0.0] * len(dets)
     for _ in range(repeats):
-        for f in frames:
-            det.detect(f)
-            n += 1
-    return (time.perf_counter() - t0) * 1000.0 / n, (time.process_time() - c0) * 1000.0 / n
+        for k, det in enumerate(dets):
+            t0, c0 = time.perf_counter(), time.process_time()
+            for f in frames:
+                det.detect(f)
+            wall[k] += time.perf_counter() - t0
+            cpu[k] += time.process_time() - c0
+    n = repeats * len(frames)
+    return [(w * 1000.0 / n, c * 1000.0 / n) for w, c in zip(wall, cpu)]
 
 
 def parse_optional_float(text: str) -> float | None:
@@ -200,8 +214,9 @@ def temporal_counts_of(boxes: list[np.ndarray], args: argparse.Namespace) -> np.
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--footage", type=Path, default=FOOTAGE)
-    p.add_argument("--detector", type=Path, metavar="YAML",
-                   help="another detector, as for `examaudit analyze --detector`; the options below override it")
+    p.add_argument("--detector", nargs="+", default=[DEFAULT_DETECTOR], metavar="NAME|YAML",
+                   help="detector(s) to measure, as for `examaudit analyze --detector` (a bundled name or a YAML); "
+                        "the options below override each")
     p.add_argument("--threshold", type=float, default=None, help="default: the detector's default")
     p.add_argument("--tiles", type=parse_tiles, default=None, help="e.g. 2x1, 3x2, or 0 for none")
     p.add_argument("--min-size", type=float, default=None)
@@ -243,47 +258,61 @@ def main(argv: list[str] | None = None) -> int:
         kwargs["tile_threshold"] = args.tile_threshold
     if args.flip is not None:
         kwargs["flip"] = args.flip
-    spec = read_detector_spec(args.detector) or {}
-    det = load_detector({**spec, **kwargs})
-    untiled = load_detector({**spec, **kwargs, "tiles": 0})
-    print(f"detector: {det!r}, min_size={det.min_size}")
+    dets, untileds = [], []
+    for name in args.detector:
+        spec = read_detector_spec(Path(name)) or {}
+        dets.append(load_detector({**spec, **kwargs}))
+        untileds.append(load_detector({**spec, **kwargs, "tiles": 0}))
 
     labels = load_labels()
     if args.temporal is not None:
-        return temporal_main(args, det, labels)
+        print(f"detector: {dets[0]!r}, min_size={dets[0].min_size}")
+        return temporal_main(args, dets[0], labels)
+    frames_of = {clip: decode_frames(args.footage / clip, set(wanted)) for clip, wanted in sorted(labels.items())}
     sample_720p: list[np.ndarray] = []
-    print(
-        f"{'clip':34s} {'tune':>4s} {'MAE':>6s} {'hold':>4s} {'MAE':>6s} {'all':>4s} {'MAE':>6s}"
-        f" {'untiled':>7s} {'bias':>6s}"
-    )
-    worst = {split: 0.0 for split in (*SPLITS, "all")}
     for clip, wanted in sorted(labels.items()):
-        frames = decode_frames(args.footage / clip, set(wanted))
-        errs: dict[str, list[int]] = {split: [] for split in SPLITS}
-        errs_u, bias = [], []
-        for idx in sorted(wanted):
-            label, split = wanted[idx]
-            n = len(det.detect(frames[idx]))
-            nu = len(untiled.detect(frames[idx]))
-            errs[split].append(abs(n - label))
-            errs_u.append(abs(nu - label))
-            bias.append(n - label)
-            if args.verbose and (n != label or nu != label):
-                print(f"    {clip} frame {idx} ({split}): label {label}, tiled {n}, untiled {nu}")
-        _note_worst(worst, errs)
-        print(f"{clip:34s} {_split_cells(errs)} {_mae(errs_u):>7s} {float(np.mean(bias)):+6.2f}")
-        sample_720p += _timing_sample(wanted, frames)
+        sample_720p += _timing_sample(wanted, frames_of[clip])
+    worsts = []
+    for name, det, untiled in zip(args.detector, dets, untileds):
+        print(f"\n== {name}: {det!r}, min_size={det.min_size}")
+        print(
+            f"{'clip':34s} {'tune':>4s} {'MAE':>6s} {'hold':>4s} {'MAE':>6s} {'all':>4s} {'MAE':>6s}"
+            f" {'untiled':>7s} {'bias':>6s}"
+        )
+        worst = {split: 0.0 for split in (*SPLITS, "all")}
+        for clip, wanted in sorted(labels.items()):
+            frames = frames_of[clip]
+            errs: dict[str, list[int]] = {split: [] for split in SPLITS}
+            errs_u, bias = [], []
+            for idx in sorted(wanted):
+                label, split = wanted[idx]
+                n = len(det.detect(frames[idx]))
+                nu = len(untiled.detect(frames[idx]))
+                errs[split].append(abs(n - label))
+                errs_u.append(abs(nu - label))
+                bias.append(n - label)
+                if args.verbose and (n != label or nu != label):
+                    print(f"    {clip} frame {idx} ({split}): label {label}, tiled {n}, untiled {nu}")
+            _note_worst(worst, errs)
+            print(f"{clip:34s} {_split_cells(errs)} {_mae(errs_u):>7s} {float(np.mean(bias)):+6.2f}")
+        print(
+            f"worst per-clip MAE (target <= 0.3): tune {worst['tune']:.3f}, holdout {worst['holdout']:.3f}, "
+            f"all {worst['all']:.3f}"
+        )
+        worsts.append(worst)
 
-    ms, cpu = time_per_frame(det, sample_720p, args.repeats)
-    ms_u, cpu_u = time_per_frame(untiled, sample_720p, args.repeats)
-    print(
-        f"worst per-clip MAE (target <= 0.3): tune {worst['tune']:.3f}, holdout {worst['holdout']:.3f}, "
-        f"all {worst['all']:.3f}"
-    )
-    print(
-        f"speed, 1 thread, 1280x720: {ms:.1f} ms/frame (CPU {cpu:.1f}) with tiles={det.tiles}, flip={det.flip} "
-        f"(target <= 40), {ms_u:.1f} ms/frame (CPU {cpu_u:.1f}) untiled; tiled/untiled = {ms / ms_u:.2f}x"
-    )
+    timings = time_alternating([*dets, *untileds], sample_720p, args.repeats)
+    print(f"\nspeed, 1 thread, 1280x720, {len(sample_720p)} frames x {args.repeats} passes, detectors alternating:")
+    for k, (name, det) in enumerate(zip(args.detector, dets)):
+        (ms, cpu), (ms_u, cpu_u) = timings[k], timings[len(dets) + k]
+        print(
+            f"  {name}: {ms:.1f} ms/frame (CPU {cpu:.1f}) with tiles={det.tiles}, flip={det.flip} "
+            f"(target <= 40), {ms_u:.1f} ms/frame (CPU {cpu_u:.1f}) untiled; tiled/untiled = {ms / ms_u:.2f}x"
+        )
+    if len(dets) > 1:
+        base = timings[1][0]
+        print("  wall time relative to " + args.detector[1] + ": "
+              + ", ".join(f"{name} {timings[k][0] / base:.2f}x" for k, name in enumerate(args.detector)))
     return 0
 
 

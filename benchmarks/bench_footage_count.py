@@ -72,10 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clips", nargs="*", help="only these clips (file names)")
     ap.add_argument("--verbose", action="store_true", help="list every frame whose count is wrong")
-    ap.add_argument("--detector", type=Path, metavar="YAML", help="another detector, as for `examaudit analyze --detector`")
+    ap.add_argument("--detector", type=Path, metavar="NAME|YAML",
+                    help="another detector, as for `examaudit analyze --detector` (e.g. ssdlite, the fallback)")
+    ap.add_argument("--footage", type=Path, default=FOOTAGE, help="folder of the labelled clips")
     args = ap.parse_args(argv)
-    if not FOOTAGE.is_dir():
-        print(f"shared footage not found at {FOOTAGE}")
+    if not args.footage.is_dir():
+        print(f"shared footage not found at {args.footage}")
         return 2
     labels = load_labels()
     print(f"{'clip':32s} {'tune':>4s} {'MAE':>6s} {'hold':>4s} {'MAE':>6s} {'dets hold':>9s} {'x real time':>11s}")
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     for clip, wanted in sorted(labels.items()):
         if args.clips and clip not in args.clips:
             continue
-        counts, wall, duration = counts_by_frame(FOOTAGE / clip, read_detector_spec(args.detector))
+        counts, wall, duration = counts_by_frame(args.footage / clip, read_detector_spec(args.detector))
         errs: dict[str, list[int]] = {s: [] for s in SPLITS}
         det_errs: dict[str, list[int]] = {s: [] for s in SPLITS}
         for i, (persons, split) in sorted(wanted.items()):

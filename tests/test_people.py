@@ -321,15 +321,17 @@ def test_who_counts_as_an_invigilator(boxes, invigilators):
 
 
 def test_the_default_detector_tiles_follow_the_seats():
-    """Without tiles in the detector options, the grid is chosen so the smallest seat fills a
-    third of a tile; explicit tiles are kept."""
+    """Without tiles in the detector options, the grid is chosen so the smallest seat fills the
+    detector's share of a tile (a fifth for YOLOX-Nano, a third for SSDLite); explicit tiles are kept."""
     ctx = CameraContext(camera=grid_camera(), frame_size=(400, 300))
-    check = HeadcountCheck(ctx)
-    check._setup(np.zeros((300, 400, 3), np.uint8))
-    sb = check._seats.boxes
-    smallest = float((sb[:, 3] - sb[:, 1]).min())
-    cols, rows = check._detector().tiles or (1, 1)
-    assert smallest >= (300 / (rows - (rows - 1) * 0.4)) / 3 - 1e-6
+    for name, share in (("yolox_nano", 0.2), ("ssdlite", 1 / 3)):
+        check = HeadcountCheck(ctx, thresholds=PeopleThresholds(detector={"name": name}))
+        check._setup(np.zeros((300, 400, 3), np.uint8))
+        sb = check._seats.boxes
+        smallest = float((sb[:, 3] - sb[:, 1]).min())
+        cols, rows = check._detector().tiles or (1, 1)
+        assert smallest >= (300 / (rows - (rows - 1) * 0.4)) * share - 1e-6
+        assert check.stats["detector"]["tiles"] == (None if (cols, rows) == (1, 1) else [cols, rows])
     check = HeadcountCheck(ctx, thresholds=PeopleThresholds(detector={"tiles": [3, 1]}))
     check._setup(np.zeros((300, 400, 3), np.uint8))
     assert check._detector().tiles == (3, 1)

