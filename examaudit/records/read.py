@@ -286,9 +286,11 @@ def _xlsx_sheets(path: Path) -> tuple[list[_Sheet], Callable[[], None]]:
     from openpyxl import load_workbook
 
     small = path.stat().st_size <= FULL_LOAD_BYTES
+    fh = open(path, "rb")  # a file object: openpyxl would refuse a workbook by its name (.xls, .csv)
     try:
-        wb = load_workbook(path, read_only=not small, data_only=True)
+        wb = load_workbook(fh, read_only=not small, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged file
+        fh.close()
         raise InputError(f"cannot open as an Excel workbook: {type(exc).__name__}: {str(exc)[:200]}", path=path) from exc
     sheets = []
     for ws in wb.worksheets:
@@ -328,7 +330,11 @@ def _xlsx_sheets(path: Path) -> tuple[list[_Sheet], Callable[[], None]]:
                     yield r, [t for t, _ in cells], [n for _, n in cells]
         sheets.append(_Sheet(ws.title, hidden, rows))
     sheet_of = {s.name: s for s in sheets}
-    return sheets, wb.close
+
+    def close():
+        wb.close()
+        fh.close()
+    return sheets, close
 
 
 def _xls_sheets(path: Path) -> tuple[list[_Sheet], Callable[[], None]]:
@@ -740,6 +746,7 @@ def _sheet_chunks(sh: _Sheet, rep: SheetReport, first: int, n_header: int, index
         if len(rows) >= chunk_rows:
             yield emit()
     flush_blank()
+    rep.merged_filled = sh.merged_filled
     if rows or notes or malformed:
         yield emit()
 
@@ -846,7 +853,8 @@ def _csv_chunks(path: Path, chunk_rows: int, spec: C.TableSpec | None, layout: F
         fh.close()
         raise InputError("no readable header row", path=path)
     header_end = ends[i + n_header - 1]  # physical lines up to the end of the header
-    first_line = ends[i - 1] + 1 if i > 0 else 1
+    j = next((k for k in range(i) if any(x.strip() for x in records[k])), 0)
+    first_line = ends[j - 1] + 1 if j > 0 else 1  # where the first line above the header starts
     rep.header_row, rep.header_rows, rep.headers = header_end, n_header, header
     layout.headers = header
     if spec is not None:
