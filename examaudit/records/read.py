@@ -536,7 +536,11 @@ def _is_summary(cells: list[str]) -> bool:
 
 
 def _note_text(cells: list[str]) -> str:
-    return " | ".join(c.strip() for c in cells if c.strip())[:80]
+    shown: list[str] = []
+    for c in cells:  # a merged title fills every cell of its row; say it once
+        if c.strip() and (not shown or shown[-1] != c.strip()):
+            shown.append(c.strip())
+    return " | ".join(shown)[:80]
 
 
 # -- the table: every sheet with the same header -------------------------------------------------
