@@ -316,7 +316,7 @@ def records_inputs(cfg: ExamPointConfig) -> dict[str, Path]:
         if declared.get(role):
             found[role] = cfg.resolve(declared[role])
             continue
-        for ext in ("csv", "xlsx"):
+        for ext in ("csv", "xlsx", "xls"):
             candidate = cfg.base_dir / "records" / f"{role}.{ext}"
             if candidate.is_file():
                 found[role] = candidate

@@ -63,6 +63,13 @@ def neutralise(value: object) -> object:
     return value
 
 
+def path_text(path: str | Path) -> str:
+    """A path as text that UTF-8 outputs can hold: a file name that is not valid UTF-8 (bytes
+    from another system's encoding) shows U+FFFD where the bad bytes were, instead of crashing
+    the JSON or CSV that names it."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def write_csv(path: Path, rows: Iterable[Mapping[str, object]], columns: list[str] | None = None) -> None:
     """Write dict rows; columns default to the union of keys in first-seen order.
 

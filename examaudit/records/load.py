@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from ..errors import InputError
+from ..outputs import path_text
 from . import columns as C
 from .idcard import id_number_problem
 from .read import CHUNK_ROWS, FileLayout, column_letter, iter_chunks
@@ -239,7 +240,7 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
             raise InputError(f"missing required column: needs {names}", path=path)
     required = {c.name for c in spec.required}
     present = frozenset(n for n in found if n not in required)
-    problems = _Problems(str(path), layout)
+    problems = _Problems(path_text(path), layout)
     coders = {name: _Coder() for name in coded}
     parts: dict[str, list[np.ndarray]] = {name: [] for name in found}
     numeric_parts: dict[str, list[np.ndarray]] = {name: [] for name in _ZERO_PADDED if name in found}
@@ -448,7 +449,7 @@ def load_roster(path: str | Path, *, sheet: str | None = None) -> tuple[Roster, 
         candidate_id=sel(cols["candidate_id"]), exam_point=sel(cols["exam_point"]), session=sel(cols["session"]),
         name=sel(_text(cols, "name", n)), id_number=sel(ids),
         phone=sel(_text(cols, "phone", n)), room=sel(_text(cols, "room", n)), seat=sel(_text(cols, "seat", n)),
-        category=sel(_text(cols, "category", n)), row=sel(rows), path=str(path), present=res.present,
+        category=sel(_text(cols, "category", n)), row=sel(rows), path=path_text(path), present=res.present,
         sheet=sel(res.sheets), layout=res.layout,
     )
     return roster, _done(res, problems)
@@ -487,7 +488,7 @@ def load_scores(path: str | Path, roster: Roster, *, sheet: str | None = None,
         candidate_id=sel(cid), exam_point=sel(cols["exam_point"]), session=sel(cols["session"]), total=sel(total),
         passed=sel(cols.get("passed", np.full(n, -1, dtype=np.int8))),
         pass_mark=sel(cols.get("pass_mark", np.full(n, np.nan))), started_at=sel(started), submitted_at=sel(submitted),
-        row=sel(rows), path=str(path), present=res.present, sheet=sel(sh), layout=res.layout,
+        row=sel(rows), path=path_text(path), present=res.present, sheet=sel(sh), layout=res.layout,
     )
     return scores, _done(res, problems)
 
@@ -521,7 +522,7 @@ def load_responses(path: str | Path, scores: Scores, progress: Callable[[int], N
     responses = Responses(
         candidate_ids=cand_labels, item_ids=labels["item_id"], response_labels=labels["response"],
         person=person[keep], item=item[keep], response=cols["response"][keep].astype(np.int16),
-        correct=cols["correct"][keep].astype(np.int8), seconds=seconds[keep].astype(np.float32), path=str(path),
+        correct=cols["correct"][keep].astype(np.int8), seconds=seconds[keep].astype(np.float32), path=path_text(path),
         layout=res.layout,
     )
     return responses, _done(res, problems)
@@ -542,7 +543,7 @@ def load_callbacks(path: str | Path, roster: Roster, *, sheet: str | None = None
         outcome=OUTCOME_NAMES[sel(cols["outcome"]).astype(np.int64)] if n else np.empty(0, dtype=object),
         attended_training=sel(cols["attended_training"]), sat_exam_in_person=sel(cols["sat_exam_in_person"]),
         paid_intermediary=sel(cols["paid_intermediary"]), notes=sel(_text(cols, "notes", n)), row=sel(rows),
-        path=str(path), sheet=sel(sh), layout=res.layout,
+        path=path_text(path), sheet=sel(sh), layout=res.layout,
     )
     return callbacks, _done(res, problems)
 
@@ -563,7 +564,7 @@ def load_certificates(path: str | Path, *, sheet: str | None = None,
         certificate_no=sel(cols["certificate_no"]), candidate_id=sel(cid),
         id_number=sel(ids), name=sel(_text(cols, "name", n)),
         category=sel(_text(cols, "category", n)), issued_at=sel(cols["issued_at"]), exam_point=sel(cols["exam_point"]),
-        session=sel(cols["session"]), row=sel(rows), path=str(path), present=res.present, sheet=sel(sh),
+        session=sel(cols["session"]), row=sel(rows), path=path_text(path), present=res.present, sheet=sel(sh),
         layout=res.layout,
     )
     return certs, _done(res, problems)
@@ -578,7 +579,9 @@ def load_records(roster: str | Path, scores: str | Path, responses: str | Path |
     time, times with one are converted to it.
     """
     r, rej = load_roster(roster)
+    _need_rows(r, rej, roster, "candidate")
     s, rej_s = load_scores(scores, r, timezone_name=timezone_name)
+    _need_rows(s, rej_s, scores, "score")
     tables = RecordsTables(roster=r, scores=s, rejected=rej + rej_s)
     if responses is not None:
         tables.responses, more = load_responses(responses, s, progress=progress)
@@ -590,3 +593,16 @@ def load_records(roster: str | Path, scores: str | Path, responses: str | Path |
         tables.certificates, more = load_certificates(certificates, timezone_name=timezone_name)
         tables.rejected += more
     return tables
+
+
+def _need_rows(table, problems: list[RejectedRow], path: str | Path, what: str) -> None:
+    """Stop (exit 2) when a required file yields no usable row, naming the first reason and place."""
+    if len(table):
+        return
+    bad = [p for p in problems if p.action == "rejected"]
+    if bad:
+        b = bad[0]
+        cell = b.location.split("!", 1)[-1] if "!" in b.location else f"row {b.row}"
+        raise InputError(f"no valid {what} rows: all {len({(x.sheet, x.row) for x in bad})} were rejected; the first, "
+                         f"{cell} column {b.column!r} ({b.value!r}): {b.reason}", path=path)
+    raise InputError(f"no {what} rows under the header", path=path)

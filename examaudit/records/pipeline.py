@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..outputs import neutralise, sha256_file
+from ..outputs import neutralise, path_text, sha256_file
 from ..findings import (Finding, FindingKind, FindingsDocument, InputFile, RunInfo, Severity, Source, merge_findings,
                         now_utc, read_findings, write_findings)
 from . import reasons as R
@@ -763,7 +763,7 @@ def write_records_outputs(result: RecordsResult, out_dir: str | Path, *, command
         for r in result.rejected:
             w.writerow([neutralise(str(x)) for x in (r.file, r.row, r.column, r.value, r.reason, r.action, r.sheet,
                                                       r.location)])
-    inputs = [InputFile(role=role, path=str(p), sha256=sha256_file(p), size_bytes=p.stat().st_size)
+    inputs = [InputFile(role=role, path=path_text(p), sha256=sha256_file(p), size_bytes=p.stat().st_size)
               for role, p in result.inputs if Path(p).is_file()]
     run = RunInfo(command=command, started_at=started_at or now_utc(), finished_at=now_utc(), inputs=inputs,
                   parameters=asdict(result.parameters), stats=result.stats)

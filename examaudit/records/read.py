@@ -41,6 +41,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import InputError
+from ..outputs import path_text
 from . import columns as C
 
 #: Rows handed to validation at a time; bounds memory for 10-million-row response files.
@@ -192,8 +193,8 @@ def detect_encoding(path: Path) -> str:
         except UnicodeError:
             raise InputError("file looks like UTF-16 but does not decode; save it as UTF-8 or GBK CSV", path=path) from None
     if b"\x00" in head:
-        raise InputError("file looks like UTF-16 without a byte-order mark, or binary; save it as UTF-8 or GBK CSV",
-                         path=path)
+        raise InputError("binary content: not a CSV, XLSX or XLS file (or UTF-16 text without a byte-order mark); "
+                         "save it as XLSX, or as UTF-8 or GBK CSV", path=path)
     for enc in ENCODINGS:
         decoder = codecs.getincrementaldecoder(enc)()
         try:
@@ -341,10 +342,11 @@ def _xls_sheets(path: Path) -> tuple[list[_Sheet], Callable[[], None]]:
     import xlrd
 
     try:
+        log = io.StringIO()  # xlrd prints warnings about damaged files; the error below says what matters
         try:
-            book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=False)
+            book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=False, logfile=log)
         except NotImplementedError:  # formatting info is not implemented for every BIFF version
-            book = xlrd.open_workbook(str(path), on_demand=False)
+            book = xlrd.open_workbook(str(path), on_demand=False, logfile=log)
     except Exception as exc:  # noqa: BLE001 - xlrd raises many types for a damaged file
         raise InputError(f"cannot open as a legacy Excel .xls workbook: {type(exc).__name__}: {str(exc)[:200]}",
                          path=path) from exc
@@ -562,7 +564,7 @@ def iter_chunks(path: str | Path, chunk_rows: int = CHUNK_ROWS, *, spec: C.Table
     if path.stat().st_size == 0:
         raise InputError("file is empty", path=path)
     fmt = sniff_format(path)
-    layout = FileLayout(str(path), fmt)
+    layout = FileLayout(path_text(path), fmt)
     if fmt == "csv" and path.suffix.lower() in (".xls", ".xlsx", ".xlsm", ".et"):
         layout.notes.append(f"named {path.suffix} but holds text: read as CSV")
     elif fmt == "html":
@@ -631,6 +633,10 @@ def _workbook_chunks(path: Path, sheets: list[_Sheet], spec: C.TableSpec | None,
 
     master = next(((sh, rep, i, n) for sh, rep, i, n in plans if rep.state == "read" and fits(rep.headers)), None)
     if master is None:
+        hidden = [rep.name for _, rep, _, _ in plans if rep.state == "hidden" and fits(rep.headers)]
+        if hidden:
+            raise InputError(f"the records are only on hidden sheet(s) {hidden}: unhide the sheet in Excel "
+                             f"(or check it with `examaudit records check --sheet {hidden[0]}`)", path=path)
         shown = next((p for p in plans if p[1].state == "read"), None) or (plans[0] if plans else None)
         if shown is None:
             states = ", ".join(f"{s.name or 'sheet'}: {s.state}" for s in layout.sheets)
