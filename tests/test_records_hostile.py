@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from examaudit.cli import main
 from examaudit.errors import InputError
@@ -285,7 +286,7 @@ def _accounted(rows_written: dict[int, list[str]], kept_rows, problems) -> None:
             assert n in kept or n in listed, f"row {n} {cells!r} was dropped silently"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data(), role=st.sampled_from(list(_LOADERS)))
 def test_fuzz_csv_loaders(data, role, refs, tmp_path):
     spec, load = _LOADERS[role]
@@ -319,8 +320,16 @@ def test_fuzz_xlsx_loaders_account_for_every_row(data, role, refs, tmp_path):
     sheet_rows = ([["考生名单"]] if title else []) + [header] + rows
     wb = Workbook()
     ws = wb.active
+    def excel(v):  # what a cell can hold: no control characters; a leading = typed as text
+        if not isinstance(v, str):
+            return v
+        v = ILLEGAL_CHARACTERS_RE.sub("", v)
+        return "'" + v if v.startswith("=") else v
+
+    sheet_rows = [[excel(v) for v in r] for r in sheet_rows]
+    rows = sheet_rows[len(sheet_rows) - len(rows):]
     for r in sheet_rows:
-        ws.append([v if not (isinstance(v, str) and v.startswith("=")) else "'" + v for v in r])
+        ws.append(r)
     p = tmp_path / f"{role}.xlsx"
     wb.save(p)
     try:
@@ -333,3 +342,35 @@ def test_fuzz_xlsx_loaders_account_for_every_row(data, role, refs, tmp_path):
     written = {first + i: ["" if v is None else str(v) for v in r] for i, r in enumerate(rows)}
     _accounted(written, res.rows, res.problems)
     assert len(table) <= len(rows)
+
+
+def _valid_workbooks() -> dict[str, bytes]:
+    rh, rrows = _rows(SAMPLE / "roster.csv", 8)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        xls = _xls_bytes(Path(d), [rh, *rrows])
+    return {".xlsx": _xlsx_bytes({"名单": [["考生名单"], rh, *rrows]}), ".xls": xls, ".csv": _csv_bytes(rh, rrows, "gbk"),
+            ".html": f"<table><tr><td>{'</td><td>'.join(rh)}</td></tr></table>".encode()}
+
+
+_WORKBOOKS = _valid_workbooks()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(sorted(_WORKBOOKS)), flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=6),
+       cut=st.one_of(st.none(), st.integers(0, 10**6)), noise=st.binary(max_size=64), role=st.sampled_from(list(_LOADERS)))
+def test_fuzz_damaged_files_raise_input_error_or_load(kind, flips, cut, noise, role, refs, tmp_path):
+    """Flipped bytes, truncation and noise in real workbooks and CSVs: an InputError naming the file, or rows."""
+    data = bytearray(_WORKBOOKS[kind])
+    for pos, byte in flips:
+        data[pos % len(data)] = byte
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    data += noise
+    p = tmp_path / f"{role}{kind}"
+    p.write_bytes(bytes(data))
+    try:
+        _LOADERS[role][1](p, refs)
+    except InputError as exc:
+        assert p.name in str(exc)

@@ -332,7 +332,10 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
         if progress:
             progress(len(nums))
 
-    cols = {name: (np.concatenate(p) if p else np.empty(0, dtype=object)) for name, p in parts.items()}
+    empty = {"number": np.float64, "datetime": "datetime64[s]", "text": object}
+    cols = {name: (np.concatenate(p) if p else np.empty(0, dtype=np.int32 if name in coders else
+                                                       empty.get(spec.column(name).kind, np.int8)))
+            for name, p in parts.items()}
     rows_out = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
     sheets_out = np.concatenate(sheet_parts) if sheet_parts else np.empty(0, dtype=object)
     numeric = {name: (np.concatenate(p) if p else np.zeros(0, dtype=bool)) for name, p in numeric_parts.items()}
