@@ -188,3 +188,22 @@ def test_title_text_is_not_taken_for_a_header(tmp_path):
     roster, notes = load_roster(p)
     assert list(roster.candidate_id) == ["K1"] and roster.layout.sheets[0].header_row == 3
     assert sorted(n.row for n in notes) == [1, 5]
+
+
+def test_records_check_cli_prints_how_each_file_was_understood(tmp_path, capsys):
+    from examaudit.cli import main
+
+    header, rows = read_csv(SAMPLE / "roster.csv")
+    p = xlsx_two_sheets(header, rows[:40], tmp_path / "考生名单.xlsx")
+    s_header, s_rows = read_csv(SAMPLE / "scores.csv")
+    q = SHAPES["html.xls"](s_header, s_rows[:40], tmp_path / "成绩.xls")
+    assert main(["records", "check", str(p), str(q)]) == 0
+    out = capsys.readouterr().out
+    assert "[第一批]: header row 1; 20 rows read" in out and "[旧名单]: hidden, not read" in out
+    assert "role: scores" in out and "format: html" in out and "candidate_id <- 准考证号" in out
+    assert "40 rows read, 2 skipped, 0 rejected" in out  # the HTML's title line and 合计 line
+    assert main(["records", "check", str(p), "--sheet", "第二批"]) == 0
+    assert "[第一批]: not selected" in capsys.readouterr().out
+    assert main(["records", "check", str(tmp_path / "missing.csv")]) == 2
+    assert main(["records", "--roster", str(p)]) == 2
+    assert "--scores" in capsys.readouterr().err
