@@ -207,3 +207,16 @@ def test_records_check_cli_prints_how_each_file_was_understood(tmp_path, capsys)
     assert main(["records", "check", str(tmp_path / "missing.csv")]) == 2
     assert main(["records", "--roster", str(p)]) == 2
     assert "--scores" in capsys.readouterr().err
+
+
+def test_explicit_offsets_are_converted_to_the_exam_points_zone(tmp_path):
+    r = tmp_path / "r.csv"
+    r.write_text("准考证号,考点,场次\nK1,EP,S1\nK2,EP,S1\n", encoding="utf-8")
+    s = tmp_path / "s.csv"
+    s.write_text("准考证号,考点,场次,总分,开始时间\nK1,EP,S1,70,2024-06-20T09:00:00+07:00\nK2,EP,S1,50,2024-06-20T01:00:00Z\n",
+                 encoding="utf-8")
+    roster, _ = load_roster(r)
+    scores, _ = load_scores(s, roster)
+    assert [str(t) for t in scores.started_at] == ["2024-06-20T10:00:00", "2024-06-20T09:00:00"]
+    scores, _ = load_scores(s, roster, timezone_name="Asia/Urumqi")  # UTC+6
+    assert [str(t) for t in scores.started_at] == ["2024-06-20T08:00:00", "2024-06-20T07:00:00"]

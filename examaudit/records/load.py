@@ -56,6 +56,7 @@ _DT_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d�
                "%Y-%m-%d %H时%M分", "%Y/%m/%d %H时%M分", "%Y-%m-%d-%H:%M", "%Y.%m.%d %H:%M:%S")
 #: Excel's day zero (the 1900 leap-year bug folded in): serial 45463.375 is 2024-06-20 09:00.
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_OFFSET = re.compile(r":\d\d-\d\d")
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 #: Text Excel shows for a long number: 3.10104E+17.
 _SCI = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+]?\d+$")
@@ -147,7 +148,11 @@ def _parse_datetime(s: str, tz=_CST) -> np.datetime64 | None:
 
 def _to_datetime(vals: list[str], tz=_CST) -> tuple[np.ndarray, np.ndarray]:
     stripped = [v.strip() for v in vals]
+    joined = "".join(stripped)
     try:
+        # numpy would read an explicit offset as UTC (and warn); those go the careful way below
+        if "+" in joined or "Z" in joined or _OFFSET.search(joined):
+            raise ValueError("explicit offsets")
         out = np.array([s if s else "NaT" for s in stripped], dtype="datetime64[s]")
         return out, np.zeros(len(vals), dtype=bool)
     except ValueError:
@@ -228,7 +233,10 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
         InputError: file unreadable, or a required column missing (named in English and Chinese).
     """
     path = Path(path)
-    tz = _CST if timezone_name == DEFAULT_TIMEZONE else ZoneInfo(timezone_name)
+    try:
+        tz = _CST if timezone_name == DEFAULT_TIMEZONE else ZoneInfo(timezone_name)
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"unknown time zone {timezone_name!r}", path=path) from exc
     headers, chunks, layout = iter_chunks(path, chunk_rows, spec=spec, sheet=sheet)
     found, _unknown = C.header_map(spec, headers)
     for col in spec.required:

@@ -49,16 +49,18 @@ EXAM_POINT_SCREENS = ("pass_rate", "bunching", "fast_completion", "response_patt
 
 @dataclass
 class RecordsInputs:
-    """Paths of the records files; only roster and scores are required."""
+    """Paths of the records files; only roster and scores are required. ``timezone`` is the exam
+    point's: times in the files without an offset are its local time."""
 
     roster: Path
     scores: Path
     responses: Path | None = None
     callbacks: Path | None = None
     certificates: Path | None = None
+    timezone: str = "Asia/Shanghai"
 
     def files(self) -> list[tuple[str, Path]]:
-        return [(role, Path(p)) for role, p in asdict(self).items() if p is not None]
+        return [(role, Path(p)) for role, p in asdict(self).items() if p is not None and role != "timezone"]
 
 
 @dataclass
@@ -191,7 +193,8 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
 
     stage("load")
     if isinstance(inputs, RecordsInputs):
-        tables = load_records(inputs.roster, inputs.scores, inputs.responses, inputs.callbacks, inputs.certificates)
+        tables = load_records(inputs.roster, inputs.scores, inputs.responses, inputs.callbacks, inputs.certificates,
+                              timezone_name=inputs.timezone)
         files = inputs.files()
     else:
         tables, files = inputs, []
