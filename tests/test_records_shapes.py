@@ -220,3 +220,21 @@ def test_explicit_offsets_are_converted_to_the_exam_points_zone(tmp_path):
     assert [str(t) for t in scores.started_at] == ["2024-06-20T10:00:00", "2024-06-20T09:00:00"]
     scores, _ = load_scores(s, roster, timezone_name="Asia/Urumqi")  # UTC+6
     assert [str(t) for t in scores.started_at] == ["2024-06-20T08:00:00", "2024-06-20T07:00:00"]
+
+
+def test_a_csv_whose_ids_went_through_a_number_is_one_file_problem(tmp_path):
+    # a script wrote float(ID) back as an integer: 310104198803024883 -> 310104198803024896
+    header, rows = read_csv(SAMPLE / "roster.csv")
+    k = header.index("身份证号")
+    p = tmp_path / "roster.csv"
+    with open(p, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            r = list(r)
+            if r[k].isdigit():
+                r[k] = str(int(float(r[k])))
+            w.writerow(r)
+    roster, problems = load_roster(p)
+    assert [x.action for x in problems] == ["file"] and problems[0].reason_zh == ID_AS_NUMBER_ZH
+    assert all(x == "" or x.endswith("X") for x in roster.id_number)

@@ -434,11 +434,36 @@ def _reject_repeats(keys: np.ndarray, res: ReadResult, problems: _Problems, colu
     return keep
 
 
-def _id_problems(ids: np.ndarray, keep: np.ndarray, res: ReadResult, problems: _Problems) -> None:
+#: A column where more than this share of all-digit ID numbers fail the check digit went through a
+#: (float) number somewhere (Excel, a script) before it reached us: rounded last digits fail the check
+#: 10 times in 11 (share ~0.91), real registers rarely, and a mill inventing numbers at random would
+#: need to fake over 80% of a roster to be mistaken for one. Such a column is one file-level problem,
+#: not hundreds of accusations.
+DAMAGED_COLUMN_SHARE = 0.8
+DAMAGED_COLUMN_MIN = 5
+
+
+def _id_problems(ids: np.ndarray, keep: np.ndarray, res: ReadResult, problems: _Problems) -> np.ndarray:
+    """Report bad ID numbers (kept rows); return the IDs with a damaged column's digit-only values blanked."""
+    found = []
     for i in np.flatnonzero(keep & (ids != "")):
         why = id_number_problem(ids[i])
         if why:
-            problems.add(res.rows[i], "id_number", ids[i], f"ID number {why}", action="kept", sheet=res.sheets[i])
+            found.append((i, why))
+    digits = [i for i in np.flatnonzero(keep & (ids != "")) if ids[i].isdigit() and len(ids[i]) == 18]
+    failed = [i for i, why in found if why.startswith("check digit") and ids[i].isdigit()]
+    if len(failed) >= DAMAGED_COLUMN_MIN and len(failed) > DAMAGED_COLUMN_SHARE * len(digits):
+        i = failed[0]
+        problems.add(res.rows[i], "id_number", ids[i],
+                     f"{ID_AS_NUMBER_EN} ({len(failed)} of {len(digits)} all-digit ID numbers fail the check digit, "
+                     f"as numbers that passed through a number format do; the all-digit ones are not used to match "
+                     f"people and are not checked)", action="file", sheet=res.sheets[i], reason_zh=ID_AS_NUMBER_ZH)
+        ids = ids.copy()
+        ids[digits] = ""
+        found = [(i, why) for i, why in found if ids[i] != ""]
+    for i, why in found:
+        problems.add(res.rows[i], "id_number", ids[i], f"ID number {why}", action="kept", sheet=res.sheets[i])
+    return ids
 
 
 def _done(res: ReadResult, problems: _Problems) -> list[RejectedRow]:
@@ -454,7 +479,7 @@ def load_roster(path: str | Path, *, sheet: str | None = None) -> tuple[Roster, 
     n = len(rows)
     keep = _reject_repeats(cols["candidate_id"], res, problems, "candidate_id", "roster row for this candidate")
     ids = np.array([s.upper() for s in _text(cols, "id_number", n)], dtype=object)
-    _id_problems(ids, keep, res, problems)
+    ids = _id_problems(ids, keep, res, problems)
     sel = lambda a: a[keep]  # noqa: E731
     roster = Roster(
         candidate_id=sel(cols["candidate_id"]), exam_point=sel(cols["exam_point"]), session=sel(cols["session"]),
@@ -569,7 +594,7 @@ def load_certificates(path: str | Path, *, sheet: str | None = None,
     keep = (cid != "") | (ids != "")
     for i in np.flatnonzero(~keep):
         problems.add(rows[i], "candidate_id", "", "names neither a candidate id nor an ID number", sheet=sh[i])
-    _id_problems(ids, keep, res, problems)
+    ids = _id_problems(ids, keep, res, problems)
     sel = lambda a: a[keep]  # noqa: E731
     certs = Certificates(
         certificate_no=sel(cols["certificate_no"]), candidate_id=sel(cid),
