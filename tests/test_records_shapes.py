@@ -238,3 +238,22 @@ def test_a_csv_whose_ids_went_through_a_number_is_one_file_problem(tmp_path):
     roster, problems = load_roster(p)
     assert [x.action for x in problems] == ["file"] and problems[0].reason_zh == ID_AS_NUMBER_ZH
     assert all(x == "" or x.endswith("X") for x in roster.id_number)
+
+
+def test_numbers_typed_admission_numbers_are_matched_back_to_the_roster(tmp_path):
+    from openpyxl import Workbook
+
+    ids = [f"{i:06d}" for i in range(1, 13)] + ["100000"]
+    for name, head, rows in [("roster", ["准考证号", "考点", "场次"], [[i, "EP", "S1"] for i in ids]),
+                             ("scores", ["准考证号", "考点", "场次", "总分"], [[int(i), "EP", "S1", 60] for i in ids]),
+                             ("responses", ["准考证号", "题号", "作答", "是否正确", "用时"], [[int(i), "Q1", "A", 1, 3] for i in ids])]:
+        wb = Workbook()
+        wb.active.append(head)
+        for r in rows:
+            wb.active.append(r)
+        wb.save(tmp_path / f"{name}.xlsx")
+    t = load_records(tmp_path / "roster.xlsx", tmp_path / "scores.xlsx", tmp_path / "responses.xlsx")
+    assert sorted(t.scores.candidate_id) == ids and len(t.responses) == 13
+    restored = [r for r in t.rejected if r.action == "restored"]
+    assert len(restored) == 2 and all("leading zeros" in r.reason for r in restored)
+    assert not [r for r in t.rejected if r.action == "rejected"]

@@ -257,6 +257,7 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
     width = len(headers)
     id_as_number: list[tuple[str, int, str]] = []  # (sheet, row, value) of ID cells typed as numbers
     absent_cols = [n for n in ("total", "passed") if n in found]
+    numeric_codes: dict[str, set[int]] = {}
 
     for chunk in chunks:
         sh = chunk.sheet
@@ -334,6 +335,10 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
             parts[name].append(v[keep])
         for name in numeric_parts:
             m = chunk.numeric.get(found[name])
+            if name in coders:  # coded: remember which labels came from number cells
+                if m is not None and m.any():
+                    numeric_codes.setdefault(name, set()).update(typed[name][m & keep].tolist())
+                continue
             numeric_parts[name].append(m[keep] if m is not None else np.zeros(int(keep.sum()), dtype=bool))
         row_parts.append(nums[keep])
         sheet_parts.append(np.full(int(keep.sum()), sh, dtype=object))
@@ -353,7 +358,16 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
         problems.add(row, "id_number", value,
                      f"{ID_AS_NUMBER_EN} ({len(id_as_number)} cell(s), first shown; these numbers are not used "
                      f"to match people and are not checked)", action="file", sheet=sh, reason_zh=ID_AS_NUMBER_ZH)
-    for name in numeric:
+    for name, codes in numeric_codes.items():
+        lab = labels[name]
+        mask = np.zeros(len(lab), dtype=bool)
+        mask[list(codes)] = True
+        numeric[name] = mask  # for coded columns: per label
+        labels[name], note = restore_leading_zeros(lab, mask)
+        if note:
+            problems.add(0, name, labels[name][note[0]], f"{note[2]} value(s) typed as numbers had lost their leading "
+                         f"zeros; restored to the column's width of {note[1]} digits", action="restored")
+    for name in list(numeric):
         if name in cols and name not in coders:
             cols[name], note = restore_leading_zeros(cols[name], numeric[name])
             if note:
@@ -466,6 +480,36 @@ def _id_problems(ids: np.ndarray, keep: np.ndarray, res: ReadResult, problems: _
     return ids
 
 
+def _pad_to_known(values: np.ndarray, numeric: np.ndarray | None, known, res: ReadResult | None,
+                  problems: _Problems, column: str) -> np.ndarray:
+    """Numbers-typed ids that lost their leading zeros, matched back to the file they refer to.
+
+    ``7`` in a scores sheet typed as numbers is ``000007`` when every id on the roster is six
+    digits and ``000007`` is on it while ``7`` is not: that is unambiguous, and said so.
+    """
+    if numeric is None or not numeric.any():
+        return values
+    widths = {len(k) for k in known if isinstance(k, str) and k.isdigit()}
+    if len(widths) != 1:
+        return values
+    w = widths.pop()
+    out, first, n = values, None, 0
+    for i in np.flatnonzero(numeric):
+        v = values[i]
+        if isinstance(v, str) and v.isdigit() and len(v) < w and v not in known and v.zfill(w) in known:
+            if out is values:
+                out = values.copy()
+            out[i] = v.zfill(w)
+            first = i if first is None else first
+            n += 1
+    if n:
+        row = int(res.rows[first]) if res is not None else 0
+        sheet = str(res.sheets[first]) if res is not None else ""
+        problems.add(row, column, out[first], f"{n} id(s) typed as numbers had lost their leading zeros; restored to "
+                     f"the {w} digits of the ids they refer to", action="restored", sheet=sheet)
+    return out
+
+
 def _done(res: ReadResult, problems: _Problems) -> list[RejectedRow]:
     _count_rejections(res.layout, problems.items)
     return problems.items
@@ -496,9 +540,9 @@ def load_scores(path: str | Path, roster: Roster, *, sheet: str | None = None,
     res = read_columns(path, C.SCORES, sheet=sheet, timezone_name=timezone_name)
     cols, rows, problems, sh = res.columns, res.rows, res.tracker, res.sheets
     n = len(rows)
-    cid = cols["candidate_id"]
-    keep = _reject_repeats(cid, res, problems, "candidate_id", "score row for this candidate")
     where = {c: i for i, c in enumerate(roster.candidate_id)}
+    cid = _pad_to_known(cols["candidate_id"], res.numeric.get("candidate_id"), where, res, problems, "candidate_id")
+    keep = _reject_repeats(cid, res, problems, "candidate_id", "score row for this candidate")
     for i in np.flatnonzero(keep):
         j = where.get(cid[i])
         if j is None:
@@ -533,8 +577,9 @@ def load_responses(path: str | Path, scores: Scores, progress: Callable[[int], N
                    sheet: str | None = None) -> tuple[Responses, list[RejectedRow]]:
     res = read_columns(path, C.RESPONSES, coded=("candidate_id", "item_id", "response"), progress=progress, sheet=sheet)
     cols, rows, labels, problems, sh = res.columns, res.rows, res.labels, res.tracker, res.sheets
-    cand_labels = labels["candidate_id"]
     scored = set(scores.candidate_id)  # a set: np.isin on object arrays sorts Python objects
+    cand_labels = _pad_to_known(labels["candidate_id"], res.numeric.get("candidate_id"), scored, None, problems,
+                                "candidate_id")
     known = np.fromiter((c in scored for c in cand_labels), dtype=bool, count=len(cand_labels))
     person, item = cols["candidate_id"], cols["item_id"]
     keep = known[person] if len(person) else np.zeros(0, dtype=bool)
@@ -569,6 +614,8 @@ def load_callbacks(path: str | Path, roster: Roster, *, sheet: str | None = None
     res = read_columns(path, C.CALLBACKS, sheet=sheet, timezone_name=timezone_name)
     cols, rows, problems, sh = res.columns, res.rows, res.tracker, res.sheets
     on_roster = set(roster.candidate_id)
+    cols["candidate_id"] = _pad_to_known(cols["candidate_id"], res.numeric.get("candidate_id"), on_roster, res, problems,
+                                         "candidate_id")
     keep = np.fromiter((c in on_roster for c in cols["candidate_id"]), dtype=bool, count=len(cols["candidate_id"]))
     for i in np.flatnonzero(~keep):
         problems.add(rows[i], "candidate_id", cols["candidate_id"][i], "candidate is not on the roster", sheet=sh[i])
