@@ -190,3 +190,31 @@ SHAPES = {
     "biff8.xls": biff8_xls,
     "typed.csv": typed_text,
 }
+
+
+def xml2003_xls(header, rows, path: Path) -> Path:
+    """Excel's "XML Spreadsheet 2003" saved as ``.xls``: a merged title, numbers typed as Number, a hidden sheet."""
+    from xml.sax.saxutils import escape
+
+    def cell(h, v):
+        t = _typed(h, v, True)
+        if isinstance(t, (int, float)):
+            return f'<Cell><Data ss:Type="Number">{t}</Data></Cell>'
+        if isinstance(t, datetime):
+            return f'<Cell><Data ss:Type="DateTime">{t:%Y-%m-%dT%H:%M:%S}.000</Data></Cell>'
+        return f'<Cell><Data ss:Type="String">{escape(str(t))}</Data></Cell>' if t != "" else "<Cell/>"
+
+    body = "".join("<Row>" + "".join(cell(h, v) for h, v in zip(header, r)) + "</Row>" for r in rows)
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+            '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:o="urn:schemas-microsoft-com:office:office" '
+            'xmlns:x="urn:schemas-microsoft-com:office:excel" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">'
+            f'<Worksheet ss:Name="名单"><Table><Row><Cell ss:MergeAcross="{len(header) - 1}"><Data ss:Type="String">{TITLE}</Data></Cell></Row>'
+            "<Row>" + "".join(f'<Cell><Data ss:Type="String">{escape(h)}</Data></Cell>' for h in header) + "</Row>"
+            + body + '</Table></Worksheet><Worksheet ss:Name="旧"><Table><Row><Cell><Data ss:Type="String">x</Data></Cell></Row></Table>'
+            '<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible></WorksheetOptions>'
+            "</Worksheet></Workbook>")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+SHAPES["xml2003.xls"] = xml2003_xls

@@ -150,6 +150,12 @@ def corpus(tmp: Path) -> list[tuple[str, str, Path]]:
                                           "<tr><td colspan=99999>x</table>").encode(), ".xls")
     add("html_huge_rowspan", "roster", (f"<table><tr><th>{'</th><th>'.join(rh)}</th></tr>"
                                          "<tr><td rowspan=1000000>K1</td><td>EP</td><td>S1</td></tr></table>").encode(), ".xls")
+    lol = "".join(f'<!ENTITY l{i} "{"&l%d;" % (i - 1) * 10 if i else "lol"}">' for i in range(10))
+    add("xml2003_entity_bomb", "roster", (f'<?xml version="1.0"?><!DOCTYPE Workbook [{lol}]>'
+                                          '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table>'
+                                          '<Row><Cell><Data>&l9;</Data></Cell></Row></Table></Worksheet></Workbook>').encode(), ".xls")
+    add("xml2003_truncated", "roster", ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+                                        '<Worksheet ss:Name="a"><Table><Row><Cell>').encode(), ".xls")
     add("csv_named_xlsx", "roster", good_roster, ".xlsx")
     add("xlsx_named_csv", "roster", _xlsx_bytes({"s": [rh, *rrows]}), ".csv")
 
@@ -201,7 +207,7 @@ def test_corpus_has_forty_files(hostile):
     assert len(files) >= 40
 
 
-@pytest.mark.parametrize("index", range(50))
+@pytest.mark.parametrize("index", range(52))
 def test_hostile_file_exits_0_or_2_without_traceback(index, hostile, tmp_path, capsys):
     files, good = hostile
     if index >= len(files):

@@ -168,6 +168,8 @@ def sniff_format(path: Path) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
     probe = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if probe.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return "xml2003"  # "XML Spreadsheet 2003", which some systems save as .xls
     if probe.startswith((b"\xff\xfe", b"\xfe\xff")):
         probe = head.decode("utf-16", errors="ignore").lstrip("\ufeff \t\r\n").lower().encode()
     if probe.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<?xml", b"<head")) or (
@@ -498,6 +500,79 @@ def _html_sheets(path: Path) -> tuple[list[_Sheet], Callable[[], None]]:
     return [_Sheet("", False, gen)], lambda: None
 
 
+_SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+_X = "{urn:schemas-microsoft-com:office:excel}"
+
+
+def _xml2003_sheets(path: Path) -> tuple[list[_Sheet], Callable[[], None]]:
+    """Excel's "XML Spreadsheet 2003": Worksheet / Table / Row / Cell / Data, with ss:Index gaps and merges."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(path).getroot()  # expat refuses entity bombs; no external entities are fetched
+    except (ET.ParseError, ValueError) as exc:
+        raise InputError(f"cannot parse the XML spreadsheet: {exc}", path=path) from exc
+    sheets = []
+    for ws in root.iter(f"{_SS}Worksheet"):
+        name = ws.get(f"{_SS}Name", "")
+        opts = ws.find(f"{_X}WorksheetOptions")
+        vis = opts.find(f"{_X}Visible") if opts is not None else None
+        hidden = vis is not None and (vis.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
+        grid: dict[tuple[int, int], object] = {}
+        ranges = []
+        r = 0
+        table = ws.find(f"{_SS}Table")
+        for row in (table.iter(f"{_SS}Row") if table is not None else []):
+            r = _xml_index(row, r + 1)
+            c = 0
+            for cell in row.iter(f"{_SS}Cell"):
+                c = _xml_index(cell, c + 1)
+                data = cell.find(f"{_SS}Data")
+                if data is not None:
+                    text = "".join(data.itertext())
+                    kind = data.get(f"{_SS}Type", "String")
+                    v: object = text
+                    if kind == "Number":
+                        try:
+                            v = float(text)
+                        except ValueError:
+                            v = text
+                    elif kind == "DateTime":
+                        v = text.replace("T", " ").removesuffix(".000")
+                    grid[(r, c)] = v
+                across, down = _xml_int(cell.get(f"{_SS}MergeAcross")), _xml_int(cell.get(f"{_SS}MergeDown"))
+                if across or down:
+                    ranges.append((r, c, r + down, c + across))
+                c += across
+
+        def rows(grid=grid, ranges=ranges, name=name):
+            g = dict(grid)
+            sheet_of[name].merged_filled = _fill_merged(g, ranges)
+            if not g:
+                return
+            max_r, max_c = max(k[0] for k in g), max(k[1] for k in g)
+            for rr in range(1, max_r + 1):
+                cells = [_typed_cell(g.get((rr, cc))) for cc in range(1, max_c + 1)]
+                yield rr, [t for t, _ in cells], [n for _, n in cells]
+        sheets.append(_Sheet(name, hidden, rows))
+    sheet_of = {s.name: s for s in sheets}
+    if not sheets:
+        raise InputError("XML spreadsheet without a worksheet", path=path)
+    return sheets, lambda: None
+
+
+def _xml_int(v: str | None) -> int:
+    try:
+        return max(0, min(int(v or 0), 100_000))
+    except ValueError:
+        return 0
+
+
+def _xml_index(el, default: int) -> int:
+    i = _xml_int(el.get(f"{_SS}Index"))
+    return i if i >= default else default
+
+
 # -- the header ----------------------------------------------------------------------------------
 
 def _score(spec: C.TableSpec, cells: list[str]) -> int:
@@ -569,13 +644,15 @@ def iter_chunks(path: str | Path, chunk_rows: int = CHUNK_ROWS, *, spec: C.Table
         layout.notes.append(f"named {path.suffix} but holds text: read as CSV")
     elif fmt == "html":
         layout.notes.append(f"named {path.suffix or '(no suffix)'} but holds an HTML table: read as HTML")
+    elif fmt == "xml2003" and path.suffix.lower() != ".xml":
+        layout.notes.append(f"named {path.suffix or '(no suffix)'} but is an XML Spreadsheet 2003: read as that")
     elif fmt in ("xls", "xlsx") and path.suffix.lower() not in (".xls", ".xlsx", ".xlsm", ".et"):
         layout.notes.append(f"named {path.suffix or '(no suffix)'} but is an {fmt} workbook: read as {fmt}")
     if fmt == "csv":
         if sheet:
             raise InputError(f"--sheet {sheet!r}: a CSV file has no sheets", path=path)
         return _csv_chunks(path, chunk_rows, spec, layout)
-    opener = {"xlsx": _xlsx_sheets, "xls": _xls_sheets, "html": _html_sheets}[fmt]
+    opener = {"xlsx": _xlsx_sheets, "xls": _xls_sheets, "html": _html_sheets, "xml2003": _xml2003_sheets}[fmt]
     sheets, close = opener(path)
     try:
         header, chunks = _workbook_chunks(path, sheets, spec, sheet, chunk_rows, layout)
