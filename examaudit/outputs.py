@@ -55,8 +55,8 @@ def neutralise(value: object) -> object:
     lives; every writer of CSV or xlsx calls it on cells whose text came from input.
 
     Example:
-        >>> neutralise("=HYPERLINK(\"http://x\")"), neutralise("EP-01"), neutralise(-3.5)
-        ('\'=HYPERLINK("http://x")', 'EP-01', -3.5)
+        >>> neutralise("=SUM(A1:A9)"), neutralise("EP-01"), neutralise(-3.5)
+        ("'=SUM(A1:A9)", 'EP-01', -3.5)
     """
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
