@@ -66,13 +66,15 @@ def _sheet(ws, header, rows, *, title=True, total=True, numbers=True, two_row=Fa
     else:
         ws.append(header)
     for r in rows:
-        ws.append([_typed(h, v, numbers) for h, v in zip(header, r)])
+        values = [_typed(h, v, numbers) for h, v in zip(header, r)]
+        ws.append(values)
         if numbers:
-            for cell, h in zip(ws[ws.max_row], header):
-                if isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy/m/d h:mm"
-                elif h == "总分" and isinstance(cell.value, (int, float)):
-                    cell.number_format = "0.00"
+            at = ws._current_row  # (ws.max_row would rescan the sheet on every row)
+            for k, (v, h) in enumerate(zip(values, header)):
+                if isinstance(v, datetime):
+                    ws.cell(at, k + 1).number_format = "yyyy/m/d h:mm"
+                elif h == "总分" and isinstance(v, (int, float)):
+                    ws.cell(at, k + 1).number_format = "0.00"
     if total:
         ws.append([])
         ws.append(["合计", f"{len(rows)}人"])
