@@ -357,7 +357,7 @@ def records_inputs(cfg: ExamPointConfig) -> dict[str, Path]:
         if declared.get(role):
             found[role] = cfg.resolve(declared[role])
             continue
-        for ext in ("csv", "xlsx"):
+        for ext in ("csv", "xlsx", "xls"):
             candidate = cfg.base_dir / "records" / f"{role}.{ext}"
             if candidate.is_file():
                 found[role] = candidate
@@ -373,7 +373,7 @@ def run_records_step(files: dict[str, Path], out_dir: Path, custody: CustodyLog,
     from .records.pipeline import RecordsInputs, run_records, write_records_outputs
 
     video_findings = sorted((out_dir / "video").glob("*/*/findings.json"))
-    result = run_records(RecordsInputs(**files), video_findings=video_findings)
+    result = run_records(RecordsInputs(**files, timezone=cfg.timezone), video_findings=video_findings)
     records_dir = out_dir / "records"
     with staged_dir(records_dir) as stage:
         write_records_outputs(result, stage, command=f"examaudit audit (records of {cfg.exam_point})",

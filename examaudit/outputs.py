@@ -41,10 +41,40 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     stage.rmdir()
 
 
+#: First characters that make Excel, WPS or LibreOffice read a cell as a formula (or, for tab and
+#: CR, shift it): "=HYPERLINK(...)", "+cmd|...", "-2+3", "@SUM(...)".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Make text from an input file safe to put in a spreadsheet cell we write (CSV or xlsx).
+
+    A string starting with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading apostrophe, which
+    Excel and WPS show as text instead of evaluating (OWASP "CSV injection"). Numbers are left
+    alone: ``-3.5`` written as a number is data, not a formula. This is the one place the rule
+    lives; every writer of CSV or xlsx calls it on cells whose text came from input.
+
+    Example:
+        >>> neutralise("=SUM(A1:A9)"), neutralise("EP-01"), neutralise(-3.5)
+        ("'=SUM(A1:A9)", 'EP-01', -3.5)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def path_text(path: str | Path) -> str:
+    """A path as text that UTF-8 outputs can hold: a file name that is not valid UTF-8 (bytes
+    from another system's encoding) shows U+FFFD where the bad bytes were, instead of crashing
+    the JSON or CSV that names it."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def write_csv(path: Path, rows: Iterable[Mapping[str, object]], columns: list[str] | None = None) -> None:
     """Write dict rows; columns default to the union of keys in first-seen order.
 
-    UTF-8 with BOM, because auditors open these in Excel, which otherwise garbles Chinese.
+    UTF-8 with BOM, because auditors open these in Excel, which otherwise garbles Chinese. Text
+    cells are passed through :func:`neutralise`: any of them may carry text from an input file.
     """
     rows = list(rows)
     if columns is None:
@@ -71,6 +101,8 @@ def read_csv_rows(path: Path) -> list[dict[str, str]] | None:
 def _cell(v: object) -> object:
     if v is None:
         return ""
+    if isinstance(v, str):
+        return neutralise(v)
     if isinstance(v, float):
         return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else round(v, 4)
     if isinstance(v, bool):

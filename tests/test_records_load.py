@@ -40,11 +40,16 @@ def test_chinese_headers_and_gbk(tmp_path):
     assert set(found) == {"candidate_id", "exam_point", "session"} and unknown == ["whatever"]
 
 
-def test_utf16_is_refused(tmp_path):
+def test_utf16_with_bom_is_read_without_bom_refused(tmp_path):
+    # Excel's "Unicode text" export is UTF-16 with a BOM and tabs
     p = tmp_path / "roster.csv"
-    p.write_text("candidate_id,exam_point,session\nK1,EP1,S1\n", encoding="utf-16")
+    p.write_text("candidate_id\texam_point\tsession\nK1\tEP1\tS1\n", encoding="utf-16")
+    roster, _ = load_roster(p)
+    assert list(roster.candidate_id) == ["K1"]
+    q = tmp_path / "roster2.csv"
+    q.write_bytes("candidate_id,exam_point,session\nK1,EP1,S1\n".encode("utf-16-le"))
     with pytest.raises(InputError, match="UTF-16"):
-        load_roster(p)
+        load_roster(q)
 
 
 def test_undecodable_bytes_are_refused(tmp_path):
@@ -128,7 +133,9 @@ def test_quoted_fields_crlf_and_blank_lines(tmp_path):
     p = tmp_path / "roster.csv"
     p.write_bytes(b'candidate_id,exam_point,session,name\r\nK1,EP1,S1,A\r\n\r\n,,,\r\nK2,EP1,S1,B\r\nK3,EP1,S1,B,\r\n')
     roster, rejected = load_roster(p)
-    assert list(roster.candidate_id) == ["K1", "K2", "K3"] and list(roster.row) == [2, 5, 6] and rejected == []
+    assert list(roster.candidate_id) == ["K1", "K2", "K3"] and list(roster.row) == [2, 5, 6]
+    # the blank lines are noted, not silently dropped, and nothing is rejected
+    assert [(r.row, r.action) for r in rejected] == [(3, "skipped")] and "2 blank" in rejected[0].reason
     q = tmp_path / "roster2.csv"
     q.write_text('candidate_id,exam_point,session,name\nK1,EP1,S1,"Zhang, San"\nK2,EP1,S1,"two\nlines"\nK3,EP1\n', encoding="utf-8")
     roster, rejected = load_roster(q)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,16 @@ class TableSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-CANDIDATE_ID = Column("candidate_id", "准考证号", aliases=("考生编号", "考号", "准考证", "考生号", "candidate", "candidate_no", "ticket_no", "admission_no"))
-EXAM_POINT = Column("exam_point", "考点", aliases=("考点名称", "考点编号", "考点代码", "考试点", "exam_centre", "exam_center", "centre", "center", "test_centre", "site"))
+CANDIDATE_ID = Column("candidate_id", "准考证号", aliases=("考号", "考试号", "准考证", "考生编号", "考生号", "准考证编号", "candidate", "candidate_no", "ticket_no", "admission_no"))
+EXAM_POINT = Column("exam_point", "考点", aliases=("考点名称", "考试点", "考试机构", "考点编号", "考点代码", "考试机构名称", "exam_centre", "exam_center", "centre", "center", "test_centre", "site"))
 SESSION = Column("session", "场次", aliases=("考试场次", "批次", "考试批次", "session_id", "sitting"))
 NAME = Column("name", "姓名", aliases=("考生姓名", "full_name", "candidate_name"))
 ID_NUMBER = Column("id_number", "身份证号", aliases=("身份证号码", "身份证", "证件号码", "公民身份号码", "id_card", "id_no", "national_id"))
-PHONE = Column("phone", "手机号", aliases=("手机号码", "联系电话", "电话", "mobile", "telephone"))
+PHONE = Column("phone", "手机号", aliases=("手机", "联系电话", "手机号码", "电话", "联系方式", "mobile", "telephone"))
 ROOM = Column("room", "考场", aliases=("考场号", "考室", "考场编号", "room_no"))
 SEAT = Column("seat", "座位号", aliases=("座号", "机位号", "座位", "seat_no"))
 TOTAL = Column("total", "总分", "number", aliases=("成绩", "分数", "考试成绩", "得分", "score", "total_score"))
-PASSED = Column("passed", "是否合格", "passed", aliases=("合格", "是否通过", "考试结果", "结果", "pass", "result"))
+PASSED = Column("passed", "是否合格", "passed", aliases=("考试结果", "合格与否", "结果", "合格", "是否通过", "pass", "result"))
 PASS_MARK = Column("pass_mark", "合格线", "number", aliases=("合格分数线", "及格线", "分数线", "pass_score", "cut_score"))
 STARTED_AT = Column("started_at", "开始时间", "datetime", aliases=("开考时间", "入场时间", "start_time", "start"))
 SUBMITTED_AT = Column("submitted_at", "交卷时间", "datetime", aliases=("提交时间", "结束时间", "submit_time", "end_time", "finished_at"))
@@ -98,6 +99,10 @@ NO = {"no", "n", "否", "无", "没有", "false", "f", "0", "未参加", "非本
 UNKNOWN = {"unknown", "不清楚", "未知", "不详", "说不清", "拒答", "na", "n/a", "-"}
 PASSED_YES = YES | {"合格", "通过", "pass", "passed"}
 PASSED_NO = NO | {"不合格", "未通过", "fail", "failed"}
+#: "Did not sit": an absent candidate is not a failed one (left out of pass rates, noted).
+ABSENT = {"缺考", "缺席", "未参考", "未参加考试", "absent"}
+#: Cells that mean "nothing here" as clerks type it. Not applied to yes/no answers, where 无 means no.
+EMPTY_MARKS = {"—", "——", "-", "--", "/", "无", "n/a", "#N/A", "null", "NULL", "None"}
 OUTCOMES = {
     "reached": {"reached", "接通", "已接通", "正常接通", "本人接听"},
     "unreachable": {"unreachable", "无法接通", "未接通", "关机", "无人接听", "停机", "no_answer"},
@@ -116,6 +121,36 @@ def normalise_header(text: str) -> str:
     return _PUNCT.sub("", text)
 
 
+@lru_cache(maxsize=None)
+def header_lookup(spec: TableSpec) -> dict[str, str]:
+    """Folded header -> canonical name, for every spelling ``spec`` accepts (first one wins)."""
+    lookup: dict[str, str] = {}
+    for col in spec.columns:
+        for key in (col.name, col.zh, *col.aliases):
+            lookup.setdefault(normalise_header(key), col.name)
+    return lookup
+
+
+def synonym_table() -> list[tuple[str, str, list[str]]]:
+    """(canonical name, Chinese header, further accepted headers) for every column: the table
+    ``docs/records.md`` prints (a test keeps the two equal)."""
+    seen, out = set(), []
+    for spec in SPECS.values():
+        for col in spec.columns:
+            if col.name not in seen:
+                seen.add(col.name)
+                out.append((col.name, col.zh, list(col.aliases)))
+    return out
+
+
+def synonym_markdown() -> str:
+    """The header-synonym table as Markdown, generated from this module."""
+    lines = ["| column | 中文表头 | also accepted |", "|---|---|---|"]
+    for name, zh, aliases in synonym_table():
+        lines.append(f"| `{name}` | {zh} | {' / '.join(aliases)} |")
+    return "\n".join(lines)
+
+
 def header_map(spec: TableSpec, headers: list[str]) -> tuple[dict[str, int], list[str]]:
     """Map canonical names to column positions; also return headers we do not know.
 
@@ -123,10 +158,7 @@ def header_map(spec: TableSpec, headers: list[str]) -> tuple[dict[str, int], lis
     to one column the first wins and the second is listed as unknown, so nothing is merged
     silently.
     """
-    lookup: dict[str, str] = {}
-    for col in spec.columns:
-        for key in (col.name, col.zh, *col.aliases):
-            lookup.setdefault(normalise_header(key), col.name)
+    lookup = header_lookup(spec)
     found: dict[str, int] = {}
     unknown: list[str] = []
     for pos, h in enumerate(headers):

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..outputs import sha256_file
+from ..outputs import neutralise, path_text, sha256_file
 from ..findings import (Finding, FindingKind, FindingsDocument, InputFile, RunInfo, Severity, Source, merge_findings,
                         now_utc, read_findings, write_findings)
 from . import reasons as R
@@ -49,16 +49,18 @@ EXAM_POINT_SCREENS = ("pass_rate", "bunching", "fast_completion", "response_patt
 
 @dataclass
 class RecordsInputs:
-    """Paths of the records files; only roster and scores are required."""
+    """Paths of the records files; only roster and scores are required. ``timezone`` is the exam
+    point's: times in the files without an offset are its local time."""
 
     roster: Path
     scores: Path
     responses: Path | None = None
     callbacks: Path | None = None
     certificates: Path | None = None
+    timezone: str = "Asia/Shanghai"
 
     def files(self) -> list[tuple[str, Path]]:
-        return [(role, Path(p)) for role, p in asdict(self).items() if p is not None]
+        return [(role, Path(p)) for role, p in asdict(self).items() if p is not None and role != "timezone"]
 
 
 @dataclass
@@ -191,7 +193,8 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
 
     stage("load")
     if isinstance(inputs, RecordsInputs):
-        tables = load_records(inputs.roster, inputs.scores, inputs.responses, inputs.callbacks, inputs.certificates)
+        tables = load_records(inputs.roster, inputs.scores, inputs.responses, inputs.callbacks, inputs.certificates,
+                              timezone_name=inputs.timezone)
         files = inputs.files()
     else:
         tables, files = inputs, []
@@ -415,8 +418,8 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
         "response_rows": len(tables.responses) if tables.responses is not None else 0,
         "callback_rows": len(tables.callbacks) if tables.callbacks is not None else 0,
         "certificate_rows": len(tables.certificates) if tables.certificates is not None else 0,
-        "rejected_rows": len({(r.file, r.row) for r in tables.rejected if r.action == "rejected"}),
-        "kept_rows_with_problems": len({(r.file, r.row) for r in tables.rejected if r.action == "kept"}),
+        "rejected_rows": len({(r.file, r.sheet, r.row) for r in tables.rejected if r.action == "rejected"}),
+        "kept_rows_with_problems": len({(r.file, r.sheet, r.row) for r in tables.rejected if r.action == "kept"}),
         "rejected_by_file": _count_by_file(tables.rejected),
         "screens_skipped": dict(skipped), "video_absent_candidates": len(absent),
         "similar_pairs": len(sim_pairs), "similarity_clusters": len(sim_clusters), "seconds": timings,
@@ -429,7 +432,7 @@ def _count_by_file(rejected: list[RejectedRow]) -> dict[str, int]:
     out: dict[str, set] = {}
     for r in rejected:
         if r.action == "rejected":
-            out.setdefault(Path(r.file).name, set()).add(r.row)
+            out.setdefault(Path(r.file).name, set()).add((r.sheet, r.row))
     return {k: len(v) for k, v in out.items()}
 
 
@@ -439,10 +442,19 @@ def _record_findings(tables: RecordsTables, pass_mark: np.ndarray) -> list[Findi
     out: list[Finding] = []
     ro, sc = tables.roster, tables.scores
     ep_of = dict(zip(ro.candidate_id, ro.exam_point))
-    cand_at_row = {int(r): c for r, c in zip(ro.row, ro.candidate_id)}
+    ro_sheets = ro.sheet if ro.sheet is not None else np.full(len(ro), "", dtype=object)
+    cand_at_row = {(str(s), int(r)): c for s, r, c in zip(ro_sheets, ro.row, ro.candidate_id)}
     for rej in tables.rejected:
+        if rej.action == "file":  # a whole column is unusable (e.g. ID numbers saved as numbers)
+            out.append(Finding.create(
+                kind=FindingKind.invalid_record, source=Source.records, severity=Severity.medium, confidence=1.0,
+                exam_point=str(ro.exam_point[0]) if len(ro) and len(set(ro.exam_point)) == 1 else None,
+                reason_zh=f"{Path(rej.file).name}：{rej.reason_zh or rej.reason}。",
+                reason_en=f"{Path(rej.file).name}: {rej.reason}.",
+                details={"key": f"file:{rej.file}:{rej.column}", "file": rej.file, "column": rej.column,
+                         "first_cell": rej.location, "first_value": rej.value}))
         if rej.column == "id_number" and rej.action == "kept":
-            c = cand_at_row.get(rej.row) if rej.file == ro.path else None
+            c = cand_at_row.get((rej.sheet, rej.row)) if rej.file == ro.path else None
             out.append(Finding.create(
                 kind=FindingKind.invalid_id_number, source=Source.records, severity=Severity.medium,
                 exam_point=ep_of.get(c), candidate_id=c, confidence=1.0,
@@ -738,21 +750,23 @@ def write_records_outputs(result: RecordsResult, out_dir: str | Path, *, command
         w = csv.writer(fh)
         w.writerow(["candidate_id", "exam_point", "session", "suspicion", "p_value", "reasons"])
         for i in order:
-            w.writerow([c.candidate_id[i], c.exam_point[i], c.session[i], f"{c.suspicion[i]:.4f}", f"{c.p_value[i]:.3g}",
-                        _reasons_cell(c.reasons_zh[i], c.reasons_en[i])])
+            w.writerow([neutralise(str(c.candidate_id[i])), neutralise(str(c.exam_point[i])), neutralise(str(c.session[i])),
+                        f"{c.suspicion[i]:.4f}", f"{c.p_value[i]:.3g}",
+                        neutralise(_reasons_cell(c.reasons_zh[i], c.reasons_en[i]))])
     e = result.exam_points
     with open(paths["exam_points"], "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["exam_point", "risk", "q_value", "rank", "reasons"])
         for g in np.argsort(e.rank):
-            w.writerow([e.exam_point[g], f"{e.risk[g]:.4f}", f"{e.q_value[g]:.3g}", int(e.rank[g]),
-                        _reasons_cell(e.reasons_zh[g], e.reasons_en[g])])
+            w.writerow([neutralise(str(e.exam_point[g])), f"{e.risk[g]:.4f}", f"{e.q_value[g]:.3g}", int(e.rank[g]),
+                        neutralise(_reasons_cell(e.reasons_zh[g], e.reasons_en[g]))])
     with open(paths["validation"], "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["file", "row", "column", "value", "reason", "action"])
+        w.writerow(["file", "row", "column", "value", "reason", "action", "sheet", "location"])
         for r in result.rejected:
-            w.writerow([r.file, r.row, r.column, r.value, r.reason, r.action])
-    inputs = [InputFile(role=role, path=str(p), sha256=sha256_file(p), size_bytes=p.stat().st_size)
+            w.writerow([neutralise(str(x)) for x in (r.file, r.row, r.column, r.value, r.reason, r.action, r.sheet,
+                                                      r.location)])
+    inputs = [InputFile(role=role, path=path_text(p), sha256=sha256_file(p), size_bytes=p.stat().st_size)
               for role, p in result.inputs if Path(p).is_file()]
     run = RunInfo(command=command, started_at=started_at or now_utc(), finished_at=now_utc(), inputs=inputs,
                   parameters=asdict(result.parameters), stats=result.stats)

@@ -18,8 +18,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class RejectedRow:
-    """One problem with one input row. ``action`` says what we did: ``rejected`` (left out of
-    all statistics) or ``kept`` (used, and the problem reported, e.g. a bad ID number)."""
+    """One problem with one input row. ``action`` says what we did:
+
+    * ``rejected``: left out of all statistics;
+    * ``kept``: used, and the problem reported (e.g. a bad ID number);
+    * ``skipped``: not a record (title, blank, 合计 line, a hidden sheet), never read;
+    * ``absent``: 缺考, a candidate who did not sit (left out of scores, not counted as failed);
+    * ``restored``: a value repaired in a way the reason states (leading zeros);
+    * ``file``: a problem with a whole column or file; ``reason_zh`` is the finding's text.
+
+    ``sheet`` and ``cell`` place it in a workbook: ``location`` is ``roster.xlsx[第二批]!A17``.
+    """
 
     file: str
     row: int
@@ -27,6 +36,16 @@ class RejectedRow:
     value: str
     reason: str
     action: str = "rejected"
+    sheet: str = ""
+    cell: str = ""
+    reason_zh: str = ""
+
+    @property
+    def location(self) -> str:
+        name = self.file.replace("\\", "/").rsplit("/", 1)[-1]
+        cell = self.cell or (str(self.row) if self.row else "")
+        where = f"[{self.sheet}]" if self.sheet else ""
+        return f"{name}{where}!{cell}" if cell else f"{name}{where}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,8 @@ class Roster:
     row: np.ndarray
     path: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
+    sheet: np.ndarray | None = None  # sheet of each row (workbooks read over several sheets)
+    layout: object = None  # read.FileLayout: how the file was understood
 
     def __len__(self) -> int:
         return len(self.candidate_id)
@@ -61,6 +82,8 @@ class Scores:
     row: np.ndarray
     path: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
+    sheet: np.ndarray | None = None  # sheet of each row (workbooks read over several sheets)
+    layout: object = None  # read.FileLayout: how the file was understood
 
     def __len__(self) -> int:
         return len(self.candidate_id)
@@ -84,6 +107,7 @@ class Responses:
     correct: np.ndarray
     seconds: np.ndarray
     path: str = ""
+    layout: object = None
 
     def __len__(self) -> int:
         return len(self.person)
@@ -118,6 +142,8 @@ class Callbacks:
     notes: np.ndarray
     row: np.ndarray
     path: str = ""
+    sheet: np.ndarray | None = None
+    layout: object = None
 
     def __len__(self) -> int:
         return len(self.candidate_id)
@@ -136,6 +162,8 @@ class Certificates:
     row: np.ndarray
     path: str = ""
     present: frozenset[str] = field(default_factory=frozenset)
+    sheet: np.ndarray | None = None  # sheet of each row (workbooks read over several sheets)
+    layout: object = None  # read.FileLayout: how the file was understood
 
     def __len__(self) -> int:
         return len(self.certificate_no)
@@ -151,6 +179,12 @@ class RecordsTables:
     callbacks: Callbacks | None = None
     certificates: Certificates | None = None
     rejected: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def layouts(self) -> list:
+        """How each file was read (format, sheets, header rows, rows per sheet), roster first."""
+        return [t.layout for t in (self.roster, self.scores, self.responses, self.callbacks, self.certificates)
+                if t is not None and getattr(t, "layout", None) is not None]
 
     def sat_by_room(self, exam_point: str) -> dict[tuple[str, str], set[str]]:
         """The candidates the records say sat each ``(session, room)`` of ``exam_point``.

@@ -48,6 +48,7 @@ from typing import Any, Iterable
 from xml.sax.saxutils import escape
 
 from ..errors import InputError
+from ..outputs import neutralise
 
 UNIT_TYPES = {  # canonical -> accepted spellings (after lower-casing)
     "企业": ("企业", "施工企业", "建筑施工企业", "enterprise", "company", "employer"),
@@ -352,7 +353,7 @@ def write_form1(form: Form1, path: str | Path, *, reporting_unit: str = "", fill
         col += len(METRICS)
     first_data = 5
     for i, city in enumerate(form.cities, start=1):
-        row: list[Any] = [i, city]
+        row: list[Any] = [i, neutralise(city)]  # the city's name is text from the register
         for group in GROUPS:
             for m in METRICS:
                 v = form.cells[city][(group, m.key)]
