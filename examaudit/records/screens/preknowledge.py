@@ -1,0 +1,237 @@
+"""Item preknowledge without knowing which items leaked: find the items and the people together.
+
+A certificate mill sells the bank's items in advance. Its buyers answer *those* items both
+faster and more often right than their ability and speed predict, and answer the rest like
+anyone else. With the leaked subset known, Sinharay (2017) and Sinharay & Johnson (2020) test
+each candidate with signed likelihood-ratio statistics that compare ability and speed on the
+compromised items with ability and speed on the others. The bureau does not know the subset,
+so we estimate it as the literature's iterative methods do (Pan & Wollack 2021; Pan, Sinharay,
+Livne & Wollack 2022: find suspicious people, then the items that set them apart, then the
+people again), and then score everyone on it.
+
+The candidate statistic, for an item subset ``S`` and its complement ``C``:
+
+* time: ``d_t`` = the candidate's mean speed-up (clipped, standardised log-time residual
+  under the robust lognormal model) on ``S`` minus that on ``C``, divided by its standard
+  error from the candidate's *own* spread on ``C``; a candidate's general pace cancels out;
+* score: ``d_x`` = right answers on ``S`` minus what the ability estimated *on C alone*
+  predicts, over its binomial standard deviation;
+* ``Z = (d_t + d_x) / sqrt(2)``: faster and more right on the same items.
+
+The item statistic, for weights ``w`` on people (how suspicious each is): a weighted
+difference of speed-up and of excess correctness between the suspects and everyone, each
+standardised, summed over the two and divided by ``sqrt(2)``. Items above ``item_z`` form ``S``.
+
+Why it stays calibrated: the items used to score a candidate are always chosen from the
+*other* half of the candidates (cross-fitting, two random folds), so on clean data ``S`` is
+noise that is independent of the person scored, and ``Z`` has a null that does not depend on
+how ``S`` was found. What misspecification remains (heavy tails, speeded endings) is taken
+out by an empirical null fitted per fold. The suspected leaked items are reported only when
+candidates are flagged: with no buyers there is nothing to separate the items.
+
+Example:
+    >>> from examaudit.records.simulate import simulate_tables
+    >>> from examaudit.records.screens.irt import TwoPLModel
+    >>> from examaudit.records.screens.response_time import LognormalRTModel
+    >>> sim = simulate_tables(3, 30, candidates_per_session=15, n_items=120, realistic=True, planted={"EP001": "leak", "EP002": "leak"})
+    >>> x, _, t = sim.tables.responses.matrices(sim.tables.scores.candidate_id)
+    >>> irt = TwoPLModel().fit(x); theta = irt.theta(x)
+    >>> rt = LognormalRTModel().fit(t); _, z, m = rt.residuals(t)
+    >>> res = ItemPreknowledge().fit_score(x, z, m, irt, theta)
+    >>> res.p_value.shape == (len(x),)
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from .calibration import EmpiricalNull
+from ..fusion import benjamini_hochberg
+from .irt import TwoPLModel
+from .response_time import CLIP
+
+_SQRT2 = np.sqrt(2.0)
+
+
+@dataclass
+class PreknowledgeResult:
+    """Per candidate: ``stat`` (Z), ``p_value`` (calibrated), ``d_time``, ``d_score``.
+    Per item: ``item_stat`` (for the final suspects), ``item_p``, ``suspected_items`` (mask of
+    the items reported as leaked; empty when nobody is flagged), ``speed_ratio`` (suspects'
+    median time over everyone else's) and ``suspect_right``/``expected_right`` (share right
+    among suspects against what their ability predicts). ``suspects``: candidate indices."""
+
+    stat: np.ndarray
+    p_value: np.ndarray
+    d_time: np.ndarray
+    d_score: np.ndarray
+    item_stat: np.ndarray
+    item_p: np.ndarray
+    suspected_items: np.ndarray
+    speed_ratio: np.ndarray
+    suspect_right: np.ndarray
+    expected_right: np.ndarray
+    suspects: np.ndarray
+
+
+class ItemPreknowledge:
+    """Iterative, cross-fitted detection of leaked items and of the candidates who knew them.
+
+    Parameters:
+        n_iter: rounds of people -> items -> people.
+        item_z: an item joins the suspected subset above this item statistic.
+        min_items, max_item_share: bounds on the subset's size.
+        suspect_q: candidates at or below this BH q-value are the suspects that the reported
+            leaked items are estimated from.
+        item_q: items at or below this BH q-value (over items) are reported as leaked.
+        min_suspects: fewer suspects than this and no items are reported.
+        seed: for the folds.
+    """
+
+    def __init__(self, n_iter: int = 3, item_z: float = 2.0, min_items: int = 5, max_item_share: float = 0.6,
+                 suspect_q: float = 0.05, item_q: float = 0.01, min_suspects: int = 3, min_candidates: int = 200,
+                 seed: int = 0):
+        self.n_iter = n_iter
+        self.item_z = item_z
+        self.min_items = min_items
+        self.max_item_share = max_item_share
+        self.suspect_q = suspect_q
+        self.item_q = item_q
+        self.min_suspects = min_suspects
+        self.min_candidates = min_candidates
+        self.seed = seed
+
+    # -- pieces -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _item_stats(x: np.ndarray, f: np.ndarray, m: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Per item: suspects (weights ``w``) faster and more right than everyone, standardised."""
+        obs = m.astype(np.float32)
+        cnt = np.maximum(obs.sum(0), 1)
+        mu = (f * obs).sum(0) / cnt
+        var = np.maximum((((f - mu) ** 2) * obs).sum(0) / cnt, 1e-3)
+        wt = w[:, None] * obs
+        t_stat = (wt * (f - mu)).sum(0) / np.sqrt(var * (wt * w[:, None]).sum(0) + 1e-9)
+        okx = ~np.isnan(x)
+        r = np.where(okx, x - p, 0)
+        mr = r.sum(0) / np.maximum(okx.sum(0), 1)
+        wx = w[:, None] * okx
+        x_stat = (wx * (r - mr)).sum(0) / np.sqrt((wx * w[:, None] * p * (1 - p)).sum(0) + 1e-9)
+        return (t_stat + x_stat) / _SQRT2
+
+    def _select(self, c: np.ndarray) -> np.ndarray:
+        J = len(c)
+        order = np.argsort(-c)
+        k = int(np.clip((c > self.item_z).sum(), min(self.min_items, J), max(1, int(self.max_item_share * J))))
+        s = np.zeros(J, dtype=bool)
+        s[order[:k]] = True
+        return s
+
+    @staticmethod
+    def _person_stats(x, f, m, p, s) -> tuple[np.ndarray, np.ndarray]:
+        """(d_t, d_x) for subset ``s``; ``p`` should come from ability estimated off ``s``."""
+        in_s, in_c = m & s, m & ~s
+        n_s, n_c = in_s.sum(1), in_c.sum(1)
+        mean_s = (f * in_s).sum(1) / np.maximum(n_s, 1)
+        mean_c = (f * in_c).sum(1) / np.maximum(n_c, 1)
+        var_c = (((f - mean_c[:, None]) ** 2) * in_c).sum(1) / np.maximum(n_c - 1, 1)
+        sd = np.sqrt(np.maximum(var_c, 0.25))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_t = (mean_s - mean_c) / (sd * np.sqrt(1 / np.maximum(n_s, 1) + 1 / np.maximum(n_c, 1)))
+        okx = ~np.isnan(x) & s
+        r = np.where(okx, x - p, 0).sum(1)
+        v = np.where(okx, p * (1 - p), 0).sum(1)
+        d_x = r / np.sqrt(np.maximum(v, 0.25))
+        bad = (n_s < 3) | (n_c < 3)
+        return np.where(bad, np.nan, d_t), np.where(okx.sum(1) < 3, np.nan, d_x)
+
+    @staticmethod
+    def _weights(zstd: np.ndarray) -> np.ndarray:
+        w = np.clip(np.nan_to_num(zstd, nan=0.0) - 1.0, 0.0, 3.0).astype(np.float32)
+        if not w.any():
+            w[np.argsort(-np.nan_to_num(zstd, nan=-np.inf))[: max(1, len(w) // 50)]] = 1.0
+        return w
+
+    # -- the screen ---------------------------------------------------------------------------
+
+    def fit_score(self, x: np.ndarray, z: np.ndarray, m: np.ndarray, irt: TwoPLModel, theta: np.ndarray,
+                  alpha: np.ndarray | None = None) -> PreknowledgeResult:
+        """``x`` right/wrong (``nan`` not presented), ``z`` standardised log-time residuals and
+        their mask ``m`` (``LognormalRTModel.residuals``), the fitted IRT model and abilities;
+        ``alpha`` (item time precisions) turns the reported speed-ups into time ratios."""
+        n, J = x.shape
+        f = -np.clip(z, -CLIP, CLIP).astype(np.float32) * m  # speed-up: positive = faster than own pace
+        p = irt.prob(theta)
+        okx = ~np.isnan(x)
+        # seed: a candidate fast exactly where right beyond ability (no subset needed yet)
+        r = np.where(okx & m, x - p, 0)
+        seed_stat = (f * r).sum(1) / np.sqrt(np.maximum((f * f * p * (1 - p) * (okx & m)).sum(1), 1e-6))
+        rng = np.random.default_rng(self.seed)
+        fold = rng.permutation(n) % 2
+        folds = [np.flatnonzero(fold == k) for k in (0, 1)]
+        zstd = self._standardise(seed_stat, folds)
+        subsets = [np.zeros(J, bool), np.zeros(J, bool)]
+        stat = np.full(n, np.nan)
+        d_t = np.full(n, np.nan)
+        d_x = np.full(n, np.nan)
+        for it in range(self.n_iter):
+            last = it == self.n_iter - 1
+            for k in (0, 1):
+                other = folds[1 - k]
+                c = self._item_stats(x[other], f[other], m[other], p[other], self._weights(zstd[other]))
+                subsets[k] = self._select(c)
+            for k in (0, 1):
+                rows, s = folds[k], subsets[k]
+                if last:  # ability from the other items only, so the leak cannot lift its own baseline
+                    xc = x[rows].copy()
+                    xc[:, s] = np.nan
+                    pk = irt.prob(irt.theta(xc))
+                else:
+                    pk = p[rows]
+                d_t[rows], d_x[rows] = self._person_stats(x[rows], f[rows], m[rows], pk, s)
+            stat = (np.nan_to_num(d_t) + np.nan_to_num(d_x)) / _SQRT2
+            stat[np.isnan(d_t) & np.isnan(d_x)] = np.nan
+            zstd = self._standardise(stat, folds)
+        pv = np.where(np.isfinite(zstd), stats.norm.sf(zstd), np.nan)
+        return self._report(x, f, m, p, stat, pv, d_t, d_x, z, np.ones(J) if alpha is None else np.asarray(alpha, float))
+
+    def _standardise(self, stat: np.ndarray, folds: list[np.ndarray]) -> np.ndarray:
+        """Empirical-null z per fold (each fold was scored on its own subset)."""
+        out = np.full(len(stat), np.nan)
+        for rows in folds:
+            null = EmpiricalNull(self.min_candidates // 2).fit(stat[rows])
+            out[rows] = null.z(stat[rows])
+        return out
+
+    def _report(self, x, f, m, p, stat, pv, d_t, d_x, z, alpha) -> PreknowledgeResult:
+        J = x.shape[1]
+        ok = np.isfinite(pv)
+        q = np.full(len(pv), np.nan)
+        q[ok] = benjamini_hochberg(pv[ok])
+        suspects = np.flatnonzero(ok & (q <= self.suspect_q))
+        item_stat = np.zeros(J)
+        item_p = np.ones(J)
+        suspected = np.zeros(J, dtype=bool)
+        ratio = np.full(J, np.nan)
+        right = np.full(J, np.nan)
+        expected = np.full(J, np.nan)
+        if len(suspects) >= self.min_suspects:
+            w = np.zeros(len(x), dtype=np.float32)
+            w[suspects] = 1.0
+            item_stat = self._item_stats(x, f, m, p, w)
+            item_p = stats.norm.sf(item_stat)
+            suspected = benjamini_hochberg(item_p) <= self.item_q
+            others = np.ones(len(x), bool)
+            others[suspects] = False
+            with np.errstate(all="ignore"):
+                # residual log time (pace removed): the suspects' typical time against the others'
+                zs = np.where(m, z / alpha, np.nan)
+                ratio = np.exp(np.nanmedian(zs[suspects], axis=0) - np.nanmedian(zs[others], axis=0))
+                xs = x[suspects]
+                right = np.nanmean(xs, axis=0)
+                expected = np.nanmean(np.where(np.isnan(xs), np.nan, p[suspects]), axis=0)
+        return PreknowledgeResult(stat, pv, d_t, d_x, item_stat, item_p, suspected, ratio, right, expected, suspects)
