@@ -82,6 +82,7 @@ class RecordsParameters:
     pair_fdr: float = 0.01
     flag_p: float = 0.001
     min_response_time_effort: float = 0.9
+    max_guessing_accuracy: float = 0.4
     issue_within_days: int = 45
     bunching_window_bins: int = 3
     fast_quantile: float = 0.05
@@ -93,7 +94,7 @@ class RecordsParameters:
     #: that mills sell, carry most of it, so one strong calibrated signal there is not
     #: outvoted by the chance minima of several weak screens.
     screen_weights: dict[str, float] = field(default_factory=lambda: {
-        "preknowledge": 4.0, "similarity": 2.0, "person_fit": 1.0, "rt_aberrance": 0.5, "rapid_correct": 1.0,
+        "preknowledge": 6.0, "similarity": 2.0, "person_fit": 0.5, "rt_aberrance": 0.25, "rapid_correct": 0.5,
         "bunching": 1.0, "callback": 1.0, "certificate": 1.0, "video": 1.0})
     evidence_p: dict[str, float] = field(default_factory=lambda: {
         "admitted_not_in_person": 1e-4, "paid_intermediary": 1e-2, "no_training": 5e-2,
@@ -311,9 +312,14 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
             # Motivation filtering (Wise & DeMars 2005): a candidate who answered most items in
             # seconds was not trying; their misfit is disengagement, not misconduct, so the
             # pattern screens say nothing about them and the reason says why.
+            # Rapid answers that are mostly *right* are the opposite of guessing: a candidate who
+            # knew a leaked third of the paper answers it in seconds, and filtering them as
+            # "not trying" would hide exactly the fraud the preknowledge screen is for. Only
+            # rapid answers no better than chance (here: under 40% right) count as disengaged.
             effort = 1 - fast / np.maximum(answered, 1)
+            rapid_right_share = fast_right / np.maximum(fast, 1)
             cand_stat["response_time_effort"] = effort
-            for i in np.flatnonzero(effort < prm.min_response_time_effort):
+            for i in np.flatnonzero((effort < prm.min_response_time_effort) & (rapid_right_share < prm.max_guessing_accuracy)):
                 for k in PATTERN_SCREENS:
                     cand_p[k][i] = np.nan
                 add_reason(i, 0.5, ("大部分题目数秒内作答（未认真作答，非作弊迹象）",

@@ -65,6 +65,10 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 _REGIONS = ("330102", "330106", "330203", "330302", "320102", "320583", "310104", "340104", "360102", "410105")
 
 Layout = Mapping[str, Mapping[str, Sequence[Any]]]
+#: realistic preknowledge: each buyer knows this share of the leak (uniform between), and
+#: answers what they know this many times faster (uniform between)
+_KNOW = (0.5, 1.0)
+_SPEEDUP = (1.5, 4.0)
 
 
 @dataclass
@@ -218,11 +222,11 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
         # each buyer knows part of the leak (what they memorised), sometimes misremembers the
         # key, and answers what they know faster by a factor of their own
         sub = np.ix_(pk, compromised)
-        known = rng.random((len(pk), len(compromised))) < rng.uniform(0.5, 1.0, (len(pk), 1))
+        known = rng.random((len(pk), len(compromised))) < rng.uniform(_KNOW[0], _KNOW[1], (len(pk), 1))
         right = known & (rng.random(known.shape) < 0.95)
         x[sub] = np.where(known, right, x[sub])
         resp[sub] = np.where(right, key[compromised], resp[sub])
-        speedup = rng.uniform(np.log(1.5), np.log(4.0), (len(pk), 1)) + rng.normal(0, 0.2, known.shape)
+        speedup = rng.uniform(np.log(_SPEEDUP[0]), np.log(_SPEEDUP[1]), (len(pk), 1)) + rng.normal(0, 0.2, known.shape)
         logt[sub] = np.where(known, logt[sub] - speedup, logt[sub])
         reached[pk] = True
     elif len(pk):

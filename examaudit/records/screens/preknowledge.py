@@ -92,7 +92,7 @@ class ItemPreknowledge:
         seed: for the folds.
     """
 
-    def __init__(self, n_iter: int = 3, item_z: float = 2.0, min_items: int = 5, max_item_share: float = 0.6,
+    def __init__(self, n_iter: int = 6, item_z: float = 1.5, min_items: int = 5, max_item_share: float = 0.6,
                  suspect_q: float = 0.05, item_q: float = 0.01, min_suspects: int = 3, min_candidates: int = 200,
                  seed: int = 0):
         self.n_iter = n_iter
