@@ -303,7 +303,8 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
                              rapid_answers=fast, rapid_correct_answers=fast_right)
             tick("response_times")
             stage("item preknowledge")
-            pk = ItemPreknowledge(seed=prm.seed).fit_score(x[has], z, m, irt, theta[has], rt.alpha_)
+            ep_index = np.unique(sc.exam_point.astype(str), return_inverse=True)[1]
+            pk = ItemPreknowledge(seed=prm.seed).fit_score(x[has], z, m, irt, theta[has], rt.alpha_, ep_index[has])
             cand_p["preknowledge"][has] = pk.p_value
             for name, v in (("preknowledge_z", pk.stat), ("preknowledge_time", pk.d_time), ("preknowledge_score", pk.d_score)):
                 cand_stat[name] = np.full(n, np.nan)
@@ -625,8 +626,10 @@ def _item_compromise_findings(preknowledge: tuple[PreknowledgeResult, np.ndarray
     for j in np.flatnonzero(pk.suspected_items):
         ratio, right, exp_right = float(pk.speed_ratio[j]), float(pk.suspect_right[j]), float(pk.expected_right[j])
         zh, en = R.item_compromise(str(item_ids[j]), len(suspects), ratio, right, exp_right)
+        # the item belongs to the bank, not to one exam point; it is filed under the exam point
+        # where most suspects sat (every one of them is in the details)
         out.append(Finding.create(
-            kind=FindingKind.item_compromise, source=Source.records,
+            kind=FindingKind.item_compromise, source=Source.records, exam_point=next(iter(where)),
             severity=Severity.high if pk.item_p[j] < 1e-6 else Severity.medium, confidence=float(1 - pk.item_p[j]),
             reason_zh=zh + "。", reason_en=en + ".",
             details={"key": str(item_ids[j]), "item_id": str(item_ids[j]), "item_statistic": float(pk.item_stat[j]),

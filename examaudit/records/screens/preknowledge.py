@@ -18,14 +18,17 @@ The candidate statistic, for an item subset ``S`` and its complement ``C``:
   predicts, over its binomial standard deviation;
 * ``Z = (d_t + d_x) / sqrt(2)``: faster and more right on the same items.
 
-The item statistic, for weights ``w`` on people (how suspicious each is): a weighted
+The item statistic, for weights ``w`` on people (the posterior chance of being a buyer under a
+two-group model of the calibrated z, with part of the exam point's mean pooled in): a weighted
 difference of speed-up and of excess correctness between the suspects and everyone, each
 standardised, summed over the two and divided by ``sqrt(2)``. Items above ``item_z`` form ``S``.
 
-Why it stays calibrated: the items used to score a candidate are always chosen from the
-*other* half of the candidates (cross-fitting, two random folds), so on clean data ``S`` is
-noise that is independent of the person scored, and ``Z`` has a null that does not depend on
-how ``S`` was found. What misspecification remains (heavy tails, speeded endings) is taken
+Why it stays calibrated: the items used to score a candidate are always found, by the whole
+iteration, from the *other* candidates only (cross-fitting over four random folds: each fold
+is scored on a subset estimated from the other three), so on clean data ``S`` is noise that is
+independent of the person scored, and ``Z`` has a null that does not depend on how ``S`` was
+found. (Alternating between two folds inside the iteration is not enough: a candidate's own
+answers come back to them through the other fold's suspects.) What misspecification remains (heavy tails, speeded endings) is taken
 out by an empirical null fitted per fold. The suspected leaked items are reported only when
 candidates are flagged: with no buyers there is nothing to separate the items.
 
@@ -89,12 +92,17 @@ class ItemPreknowledge:
             leaked items are estimated from.
         item_q: items at or below this BH q-value (over items) are reported as leaked.
         min_suspects: fewer suspects than this and no items are reported.
+        pool: how much of the exam-point mates' mean z joins a candidate's weight in item selection.
+        n_folds: cross-fitting folds; each fold is scored on items estimated from all the others
+            (fewer when there are too few candidates for ``min_candidates / 2`` per fold).
         seed: for the folds.
     """
 
     def __init__(self, n_iter: int = 6, item_z: float = 1.5, min_items: int = 5, max_item_share: float = 0.6,
                  suspect_q: float = 0.05, item_q: float = 0.01, min_suspects: int = 3, min_candidates: int = 200,
-                 seed: int = 0):
+                 pool: float = 0.5, n_folds: int = 4, seed: int = 0):
+        self.pool = pool
+        self.n_folds = n_folds
         self.n_iter = n_iter
         self.item_z = item_z
         self.min_items = min_items
@@ -150,54 +158,78 @@ class ItemPreknowledge:
         return np.where(bad, np.nan, d_t), np.where(okx.sum(1) < 3, np.nan, d_x)
 
     @staticmethod
-    def _weights(zstd: np.ndarray) -> np.ndarray:
-        w = np.clip(np.nan_to_num(zstd, nan=0.0) - 1.0, 0.0, 3.0).astype(np.float32)
-        if not w.any():
-            w[np.argsort(-np.nan_to_num(zstd, nan=-np.inf))[: max(1, len(w) // 50)]] = 1.0
-        return w
+    def _weights(zstd: np.ndarray, group: np.ndarray | None = None, pool: float = 0.5) -> np.ndarray:
+        """How much each candidate counts when the items are estimated: the posterior chance of
+        being a buyer under a two-group model of the calibrated z (null N(0, 1), buyers N(mu, 1),
+        Efron's local fdr), after pooling part of the exam point's mean z in (mills sell to
+        whole exam points). Only item selection uses these, and only for the *other* half of
+        the candidates, so they can be as heuristic as helps without touching calibration."""
+        z = np.nan_to_num(zstd, nan=0.0).astype(np.float64)
+        if group is not None and len(group) and pool > 0:
+            tot = np.bincount(group, weights=z)
+            cnt = np.bincount(group).astype(float)
+            others = (tot[group] - z) / np.maximum(cnt[group] - 1, 1)
+            # shrink the mates' mean toward 0 by their count (one mate says little)
+            k = cnt[group] - 1
+            z = z + pool * others * k / (k + 2.0)
+        pi, mu = 0.03, 3.0
+        post = np.zeros_like(z)
+        for _ in range(30):
+            f1 = pi * stats.norm.pdf(z, mu, 1)
+            f0 = (1 - pi) * stats.norm.pdf(z)
+            post = f1 / np.maximum(f0 + f1, 1e-300)
+            pi = float(np.clip(post.mean(), 0.005, 0.2))
+            mu = float(max((post * z).sum() / max(post.sum(), 1e-9), 1.5))
+        return post.astype(np.float32)
 
     # -- the screen ---------------------------------------------------------------------------
 
     def fit_score(self, x: np.ndarray, z: np.ndarray, m: np.ndarray, irt: TwoPLModel, theta: np.ndarray,
-                  alpha: np.ndarray | None = None) -> PreknowledgeResult:
+                  alpha: np.ndarray | None = None, group: np.ndarray | None = None) -> PreknowledgeResult:
         """``x`` right/wrong (``nan`` not presented), ``z`` standardised log-time residuals and
         their mask ``m`` (``LognormalRTModel.residuals``), the fitted IRT model and abilities;
-        ``alpha`` (item time precisions) turns the reported speed-ups into time ratios."""
+        ``alpha`` (item time precisions) turns the reported speed-ups into time ratios;
+        ``group`` (exam point index per candidate) lets exam-point mates inform item selection."""
         n, J = x.shape
         f = -np.clip(z, -CLIP, CLIP).astype(np.float32) * m  # speed-up: positive = faster than own pace
         p = irt.prob(theta)
+        group = None if group is None else np.unique(np.asarray(group), return_inverse=True)[1]
+        k_folds = max(2, min(self.n_folds, n // max(self.min_candidates // 2, 1)))
+        fold = np.random.default_rng(self.seed).permutation(n) % k_folds
+        folds = [np.flatnonzero(fold == k) for k in range(k_folds)]
+        stat = np.full(n, np.nan)
+        d_t = np.full(n, np.nan)
+        d_x = np.full(n, np.nan)
+        for rows in folds:
+            # the items this fold is scored on come from the other folds alone, found by the
+            # whole people -> items -> people iteration run on them; nothing of this fold's
+            # answers reaches its own subset, so on clean data the subset is independent noise
+            other = np.flatnonzero(fold != fold[rows[0]])
+            s = self._estimate_items(x[other], f[other], m[other], p[other], None if group is None else group[other])
+            xc = x[rows].copy()
+            xc[:, s] = np.nan  # ability from the other items only: the leak cannot lift its own baseline
+            d_t[rows], d_x[rows] = self._person_stats(x[rows], f[rows], m[rows], irt.prob(irt.theta(xc)), s)
+        stat = (np.nan_to_num(d_t) + np.nan_to_num(d_x)) / _SQRT2
+        stat[np.isnan(d_t) & np.isnan(d_x)] = np.nan
+        zstd = self._standardise(stat, folds)
+        pv = np.where(np.isfinite(zstd), stats.norm.sf(zstd), np.nan)
+        return self._report(x, f, m, p, stat, pv, d_t, d_x, z, np.ones(J) if alpha is None else np.asarray(alpha, float))
+
+    def _estimate_items(self, x, f, m, p, group) -> np.ndarray:
+        """The suspected leaked subset, from these candidates only (iterative, self-fitted)."""
         okx = ~np.isnan(x)
         # seed: a candidate fast exactly where right beyond ability (no subset needed yet)
         r = np.where(okx & m, x - p, 0)
         seed_stat = (f * r).sum(1) / np.sqrt(np.maximum((f * f * p * (1 - p) * (okx & m)).sum(1), 1e-6))
-        rng = np.random.default_rng(self.seed)
-        fold = rng.permutation(n) % 2
-        folds = [np.flatnonzero(fold == k) for k in (0, 1)]
-        zstd = self._standardise(seed_stat, folds)
-        subsets = [np.zeros(J, bool), np.zeros(J, bool)]
-        stat = np.full(n, np.nan)
-        d_t = np.full(n, np.nan)
-        d_x = np.full(n, np.nan)
-        for it in range(self.n_iter):
-            last = it == self.n_iter - 1
-            for k in (0, 1):
-                other = folds[1 - k]
-                c = self._item_stats(x[other], f[other], m[other], p[other], self._weights(zstd[other]))
-                subsets[k] = self._select(c)
-            for k in (0, 1):
-                rows, s = folds[k], subsets[k]
-                if last:  # ability from the other items only, so the leak cannot lift its own baseline
-                    xc = x[rows].copy()
-                    xc[:, s] = np.nan
-                    pk = irt.prob(irt.theta(xc))
-                else:
-                    pk = p[rows]
-                d_t[rows], d_x[rows] = self._person_stats(x[rows], f[rows], m[rows], pk, s)
+        everyone = [np.arange(len(x))]
+        zstd = self._standardise(seed_stat, everyone)
+        s = np.zeros(x.shape[1], dtype=bool)
+        for _ in range(self.n_iter):
+            s = self._select(self._item_stats(x, f, m, p, self._weights(zstd, group, self.pool)))
+            d_t, d_x = self._person_stats(x, f, m, p, s)
             stat = (np.nan_to_num(d_t) + np.nan_to_num(d_x)) / _SQRT2
-            stat[np.isnan(d_t) & np.isnan(d_x)] = np.nan
-            zstd = self._standardise(stat, folds)
-        pv = np.where(np.isfinite(zstd), stats.norm.sf(zstd), np.nan)
-        return self._report(x, f, m, p, stat, pv, d_t, d_x, z, np.ones(J) if alpha is None else np.asarray(alpha, float))
+            zstd = self._standardise(stat, everyone)
+        return s
 
     def _standardise(self, stat: np.ndarray, folds: list[np.ndarray]) -> np.ndarray:
         """Empirical-null z per fold (each fold was scored on its own subset)."""
