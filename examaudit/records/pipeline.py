@@ -297,14 +297,16 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
             very_fast, very_fast_right, very_fast_expected = (np.full(n, np.nan) for _ in range(3))
             tstat[has], cand_p["rapid_correct"][has], very_fast[has], very_fast_right[has], very_fast_expected[has] = \
                 rapid_correct(z, x[has], p_h, m)
-            fast, fast_right = rapid_responses(t, x)
             cand_stat.update(tau=tau, l_t=l_t, rapid_correct_t=tstat, very_fast_answers=very_fast,
-                             very_fast_right=very_fast_right, very_fast_expected=very_fast_expected,
-                             rapid_answers=fast, rapid_correct_answers=fast_right)
+                             very_fast_right=very_fast_right, very_fast_expected=very_fast_expected)
             tick("response_times")
             stage("item preknowledge")
             ep_index = np.unique(sc.exam_point.astype(str), return_inverse=True)[1]
-            pk = ItemPreknowledge(seed=prm.seed).fit_score(x[has], z, m, irt, theta[has], rt.alpha_, ep_index[has])
+            fast, fast_right = rapid_responses(t, x)
+            effort = 1 - fast / np.maximum(answered, 1)
+            disengaged = (effort < prm.min_response_time_effort) & (fast_right / np.maximum(fast, 1) < prm.max_guessing_accuracy)
+            pk = ItemPreknowledge(seed=prm.seed).fit_score(x[has], z, m, irt, theta[has], rt.alpha_, ep_index[has],
+                                                           engaged=~disengaged[has])
             cand_p["preknowledge"][has] = pk.p_value
             for name, v in (("preknowledge_z", pk.stat), ("preknowledge_time", pk.d_time), ("preknowledge_score", pk.d_score)):
                 cand_stat[name] = np.full(n, np.nan)
@@ -317,10 +319,8 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
             # knew a leaked third of the paper answers it in seconds, and filtering them as
             # "not trying" would hide exactly the fraud the preknowledge screen is for. Only
             # rapid answers no better than chance (here: under 40% right) count as disengaged.
-            effort = 1 - fast / np.maximum(answered, 1)
-            rapid_right_share = fast_right / np.maximum(fast, 1)
-            cand_stat["response_time_effort"] = effort
-            for i in np.flatnonzero((effort < prm.min_response_time_effort) & (rapid_right_share < prm.max_guessing_accuracy)):
+            cand_stat.update(rapid_answers=fast, rapid_correct_answers=fast_right, response_time_effort=effort)
+            for i in np.flatnonzero(disengaged):
                 for k in PATTERN_SCREENS:
                     cand_p[k][i] = np.nan
                 add_reason(i, 0.5, ("大部分题目数秒内作答（未认真作答，非作弊迹象）",

@@ -185,11 +185,15 @@ class ItemPreknowledge:
     # -- the screen ---------------------------------------------------------------------------
 
     def fit_score(self, x: np.ndarray, z: np.ndarray, m: np.ndarray, irt: TwoPLModel, theta: np.ndarray,
-                  alpha: np.ndarray | None = None, group: np.ndarray | None = None) -> PreknowledgeResult:
+                  alpha: np.ndarray | None = None, group: np.ndarray | None = None,
+                  engaged: np.ndarray | None = None) -> PreknowledgeResult:
         """``x`` right/wrong (``nan`` not presented), ``z`` standardised log-time residuals and
         their mask ``m`` (``LognormalRTModel.residuals``), the fitted IRT model and abilities;
         ``alpha`` (item time precisions) turns the reported speed-ups into time ratios;
-        ``group`` (exam point index per candidate) lets exam-point mates inform item selection."""
+        ``group`` (exam point index per candidate) lets exam-point mates inform item selection;
+        candidates not ``engaged`` (rapid guessers: seconds per item, at chance) are neither
+        scored nor used to find items: on long items their flat few seconds look like a
+        speed-up and their chance-level hits look like excess on hard items."""
         n, J = x.shape
         f = -np.clip(z, -CLIP, CLIP).astype(np.float32) * m  # speed-up: positive = faster than own pace
         p = irt.prob(theta)
@@ -200,17 +204,18 @@ class ItemPreknowledge:
         stat = np.full(n, np.nan)
         d_t = np.full(n, np.nan)
         d_x = np.full(n, np.nan)
+        use = np.ones(n, bool) if engaged is None else np.asarray(engaged, bool)
         for rows in folds:
             # the items this fold is scored on come from the other folds alone, found by the
             # whole people -> items -> people iteration run on them; nothing of this fold's
             # answers reaches its own subset, so on clean data the subset is independent noise
-            other = np.flatnonzero(fold != fold[rows[0]])
+            other = np.flatnonzero((fold != fold[rows[0]]) & use)
             s = self._estimate_items(x[other], f[other], m[other], p[other], None if group is None else group[other])
             xc = x[rows].copy()
             xc[:, s] = np.nan  # ability from the other items only: the leak cannot lift its own baseline
             d_t[rows], d_x[rows] = self._person_stats(x[rows], f[rows], m[rows], irt.prob(irt.theta(xc)), s)
         stat = (np.nan_to_num(d_t) + np.nan_to_num(d_x)) / _SQRT2
-        stat[np.isnan(d_t) & np.isnan(d_x)] = np.nan
+        stat[(np.isnan(d_t) & np.isnan(d_x)) | ~use] = np.nan
         zstd = self._standardise(stat, folds)
         pv = np.where(np.isfinite(zstd), stats.norm.sf(zstd), np.nan)
         return self._report(x, f, m, p, stat, pv, d_t, d_x, z, np.ones(J) if alpha is None else np.asarray(alpha, float))
