@@ -93,6 +93,9 @@ class ItemPreknowledge:
         item_q: items at or below this BH q-value (over items) are reported as leaked.
         min_suspects: fewer suspects than this and no items are reported.
         pool: how much of the exam-point mates' mean z joins a candidate's weight in item selection.
+        max_fit_candidates: items are estimated on at most this many of the other folds'
+            candidates (a random subset: at 2-5% buyers that is hundreds of them), which keeps a
+            province-wide run fast.
         n_folds: cross-fitting folds; each fold is scored on items estimated from all the others
             (fewer when there are too few candidates for ``min_candidates / 2`` per fold).
         seed: for the folds.
@@ -100,8 +103,9 @@ class ItemPreknowledge:
 
     def __init__(self, n_iter: int = 6, item_z: float = 1.5, min_items: int = 5, max_item_share: float = 0.6,
                  suspect_q: float = 0.05, item_q: float = 0.01, min_suspects: int = 3, min_candidates: int = 200,
-                 pool: float = 0.5, n_folds: int = 4, seed: int = 0):
+                 pool: float = 0.5, n_folds: int = 4, max_fit_candidates: int = 20_000, seed: int = 0):
         self.pool = pool
+        self.max_fit_candidates = max_fit_candidates
         self.n_folds = n_folds
         self.n_iter = n_iter
         self.item_z = item_z
@@ -199,7 +203,8 @@ class ItemPreknowledge:
         p = irt.prob(theta)
         group = None if group is None else np.unique(np.asarray(group), return_inverse=True)[1]
         k_folds = max(2, min(self.n_folds, n // max(self.min_candidates // 2, 1)))
-        fold = np.random.default_rng(self.seed).permutation(n) % k_folds
+        rng = np.random.default_rng(self.seed)
+        fold = rng.permutation(n) % k_folds
         folds = [np.flatnonzero(fold == k) for k in range(k_folds)]
         stat = np.full(n, np.nan)
         d_t = np.full(n, np.nan)
@@ -210,6 +215,8 @@ class ItemPreknowledge:
             # whole people -> items -> people iteration run on them; nothing of this fold's
             # answers reaches its own subset, so on clean data the subset is independent noise
             other = np.flatnonzero((fold != fold[rows[0]]) & use)
+            if len(other) > self.max_fit_candidates:
+                other = np.sort(rng.choice(other, self.max_fit_candidates, replace=False))
             s = self._estimate_items(x[other], f[other], m[other], p[other], None if group is None else group[other])
             xc = x[rows].copy()
             xc[:, s] = np.nan  # ability from the other items only: the leak cannot lift its own baseline
