@@ -83,3 +83,20 @@ def test_empirical_null_does_not_chase_the_tail():
     z = np.r_[rng.normal(1.0, 1.5, 4000), rng.normal(12, 1, 150)]  # 4% far out in the tested tail
     p = EmpiricalNull().fit(z).p_upper(z)
     assert (p[:4000] < 0.01).mean() <= 0.015 and (p[4000:] < 1e-4).all()
+
+
+def test_records_run_reports_buyers_and_leaked_items():
+    sim = _realistic(34, True, planted={"EP001": "leak", "EP002": "leak", "EP003": "leak", "EP004": "leak", "EP005": "leak"})
+    res = run_records(sim.tables)
+    buyers = {c for c, k in sim.truth["candidates"].items() if k == "preknowledge"}
+    flagged = {f.candidate_id for f in res.findings if f.kind.value == "item_preknowledge"}
+    assert len(flagged & buyers) >= 0.5 * len(buyers) and len(flagged - buyers) <= 2
+    items = {f.details["item_id"] for f in res.findings if f.kind.value == "item_compromise"}
+    leaked = set(sim.truth["compromised_items"])
+    assert len(items & leaked) >= 0.5 * len(leaked) and len(items - leaked) <= 2
+    f = next(f for f in res.findings if f.kind.value == "item_compromise")
+    assert f.exam_point in {"EP001", "EP002", "EP003", "EP004", "EP005"} and "retire" in f.reason_en
+    # every rapid-correct reason names a positive number of very fast answers
+    for f in res.findings:
+        if f.kind.value == "rapid_correct_answers":
+            assert f.details["very_fast_answers"] > 0
