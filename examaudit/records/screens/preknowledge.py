@@ -103,7 +103,7 @@ class ItemPreknowledge:
 
     def __init__(self, n_iter: int = 6, item_z: float = 1.5, min_items: int = 5, max_item_share: float = 0.6,
                  suspect_q: float = 0.05, item_q: float = 0.01, min_suspects: int = 3, min_candidates: int = 200,
-                 pool: float = 0.5, n_folds: int = 4, max_fit_candidates: int = 20_000, seed: int = 0):
+                 pool: float = 0.5, n_folds: int = 4, max_fit_candidates: int = 10_000, seed: int = 0):
         self.pool = pool
         self.max_fit_candidates = max_fit_candidates
         self.n_folds = n_folds
@@ -220,12 +220,20 @@ class ItemPreknowledge:
             s = self._estimate_items(x[other], f[other], m[other], p[other], None if group is None else group[other])
             xc = x[rows].copy()
             xc[:, s] = np.nan  # ability from the other items only: the leak cannot lift its own baseline
-            d_t[rows], d_x[rows] = self._person_stats(x[rows], f[rows], m[rows], irt.prob(irt.theta(xc)), s)
+            d_t[rows], d_x[rows] = self._person_stats(x[rows], f[rows], m[rows], irt.prob(self._theta_off(irt, xc, theta[rows])), s)
         stat = (np.nan_to_num(d_t) + np.nan_to_num(d_x)) / _SQRT2
         stat[(np.isnan(d_t) & np.isnan(d_x)) | ~use] = np.nan
         zstd = self._standardise(stat, folds)
         pv = np.where(np.isfinite(zstd), stats.norm.sf(zstd), np.nan)
         return self._report(x, f, m, p, stat, pv, d_t, d_x, z, np.ones(J) if alpha is None else np.asarray(alpha, float))
+
+    @staticmethod
+    def _theta_off(irt: TwoPLModel, xc: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Ability on the items left in ``xc``: three Newton steps from the full-paper estimate."""
+        mc = ~np.isnan(xc)
+        x0 = np.where(mc, xc, 0).astype(np.float32)
+        return irt._theta_step(x0, mc, irt.a_.astype(np.float32), irt.b_.astype(np.float32),
+                               np.asarray(theta, np.float32), steps=3)
 
     def _estimate_items(self, x, f, m, p, group) -> np.ndarray:
         """The suspected leaked subset, from these candidates only (iterative, self-fitted)."""
