@@ -14,6 +14,7 @@ Rapid guessers count as honest. Seeds here are never used by the tests.
 
     .venv/bin/python benchmarks/bench_records.py                  # both, 3 seeds each
     .venv/bin/python benchmarks/bench_records.py --basic-only     # the basic simulator only
+    .venv/bin/python benchmarks/bench_records.py --weak-leaks     # realistic, buyers who know less and gain less time
     .venv/bin/python benchmarks/bench_records.py --scale          # 100,000 candidates x 100 items
     .venv/bin/python benchmarks/bench_records.py --scale --files  # ... also written to CSV and loaded
 """
@@ -177,7 +178,15 @@ if __name__ == "__main__":
     ap.add_argument("--no-tracemalloc", action="store_true", help="skip the traced-memory rerun")
     ap.add_argument("--combine", default="hmp", choices=("hmp", "cauchy"))
     ap.add_argument("--basic-only", action="store_true", help="only the basic simulator's detection figures")
+    ap.add_argument("--weak-leaks", action="store_true",
+                    help="realistic simulator with weaker preknowledge: buyers know 30-80%% of the leak and gain 1.3-2.5x")
     a = ap.parse_args()
+    if a.weak_leaks:
+        import examaudit.records.simulate as simulate
+
+        simulate._KNOW, simulate._SPEEDUP = (0.3, 0.8), (1.3, 2.5)
+        realistic_detection()
+        raise SystemExit(0)
     if a.scale:
         scale(a.files, a.no_tracemalloc)
     else:
