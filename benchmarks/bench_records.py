@@ -1,10 +1,20 @@
 """Benchmark of records forensics on simulated data: detection and throughput.
 
-Prints candidate-level AUC for planted cheaters (preknowledge, copying, proxy, inflated; rapid
-guessers count as honest), exam-point recall and false alarms at FDR 10%, seconds and peak
-memory. Seeds here are never used by the tests.
+Two simulators, all figures from generated data:
 
-    .venv/bin/python benchmarks/bench_records.py                  # detection, 3 seeds, 40 exam points
+* the realistic one (item-specific time intensity and discrimination, heavy-tailed times with
+  breaks, omitted and not-reached items, speeded endings, 170-item forms scored 0-170 with a
+  pass mark of 102, preknowledge on a leaked 20-40% of the items): candidate AUC, TPR at 1%
+  and 5% FPR on held-out seeds, and each screen's false-positive rate at alpha 0.01 and 0.05
+  on clean data (no misconduct planted), with the share of candidates each finding kind hits;
+* the basic one the screens were first built on: candidate AUC per kind of cheat, exam-point
+  recall and false alarms at FDR 10% (to show nothing regressed).
+
+Rapid guessers count as honest. Seeds here are never used by the tests.
+
+    .venv/bin/python benchmarks/bench_records.py                  # both, 3 seeds each
+    .venv/bin/python benchmarks/bench_records.py --basic-only     # the basic simulator only
+    .venv/bin/python benchmarks/bench_records.py --weak-leaks     # realistic, buyers who know less and gain less time
     .venv/bin/python benchmarks/bench_records.py --scale          # 100,000 candidates x 100 items
     .venv/bin/python benchmarks/bench_records.py --scale --files  # ... also written to CSV and loaded
 """
@@ -24,6 +34,73 @@ from examaudit.records.pipeline import RecordsInputs, RecordsParameters, run_rec
 from examaudit.records.simulate import CHEATER_KINDS, simulate_tables, write_tables
 
 SEEDS = (9001, 9002, 9003)
+REALISTIC_SEEDS = (9201, 9202, 9203)
+CLEAN_SEEDS = (9301, 9302, 9303)
+
+
+def realistic(seed: int, misconduct: bool = True):
+    """About 2,000 candidates at 250 small exam points, 170 items: the shape of a real licensure sitting."""
+    return simulate_tables(seed, 250, sessions_per_point=1, candidates_per_session=8, n_items=170, realistic=True,
+                           misconduct=misconduct, score_max=170, pass_mark=102)
+
+
+def tpr_at(y: np.ndarray, score: np.ndarray, fpr: float) -> float:
+    cut = np.quantile(score[~y], 1 - fpr)
+    return float(np.mean(score[y] > cut))
+
+
+def realistic_detection() -> None:
+    print("== realistic simulator (generated data), held-out seeds", REALISTIC_SEEDS)
+    rows = []
+    for seed in REALISTIC_SEEDS:
+        sim = realistic(seed)
+        t0 = time.perf_counter()
+        res = run_records(sim.tables)
+        secs = time.perf_counter() - t0
+        c, truth = res.candidates, sim.truth
+        kind = np.array([truth["candidates"].get(x, "") for x in c.candidate_id])
+        y = np.isin(kind, CHEATER_KINDS)
+        keep = y | ~np.isin(kind, CHEATER_KINDS)
+        score = -np.log10(np.maximum(c.p_value, 1e-300))
+        pk = kind == "preknowledge"
+        honest = ~y
+        r = {"auc": roc_auc_score(y, score), "tpr1": tpr_at(y, score, 0.01), "tpr5": tpr_at(y, score, 0.05),
+             "auc_pk": roc_auc_score(pk[pk | honest], score[pk | honest]),
+             "tpr1_pk": tpr_at(pk[pk | honest], score[pk | honest], 0.01)}
+        leaked = np.isin(sim.tables.responses.item_ids, truth["compromised_items"])
+        found = {f.details["item_id"] for f in res.findings if f.kind.value == "item_compromise"}
+        fm = np.isin(sim.tables.responses.item_ids, list(found))
+        r["items"] = f"{(fm & leaked).sum()}/{leaked.sum()} leaked items found, {(fm & ~leaked).sum()} wrongly"
+        rows.append(r)
+        print(f"seed {seed}: {len(c.candidate_id):,} candidates ({y.sum()} cheats, {pk.sum()} with preknowledge), "
+              f"AUC {r['auc']:.3f}, TPR at 1% FPR {r['tpr1']:.2f}, at 5% {r['tpr5']:.2f}; preknowledge only: "
+              f"AUC {r['auc_pk']:.3f}, TPR at 1% {r['tpr1_pk']:.2f}; {r['items']}; {secs:.1f} s")
+    print("mean: " + ", ".join(f"{k} {np.mean([r[k] for r in rows]):.3f}" for k in ("auc", "tpr1", "tpr5", "auc_pk", "tpr1_pk")))
+
+    print("== realistic simulator, clean (nothing planted), seeds", CLEAN_SEEDS)
+    fp: dict[str, list[np.ndarray]] = {}
+    fired: dict[str, list[float]] = {}
+    for seed in CLEAN_SEEDS:
+        sim = realistic(seed, misconduct=False)
+        res = run_records(sim.tables)
+        c = res.candidates
+        honest = ~np.isin(c.candidate_id, list(sim.truth["candidates"]))
+        for k, p in c.screens.items():
+            p = p[honest]
+            if np.isfinite(p).any():
+                fp.setdefault(k, []).append(p[np.isfinite(p)])
+        fp.setdefault("fused", []).append(c.p_value[honest])
+        n = len(c.candidate_id)
+        kinds = [f.kind.value for f in res.findings if f.candidate_id]
+        for k in set(kinds):
+            fired.setdefault(k, []).append(len({f.candidate_id for f in res.findings if f.kind.value == k}) / n)
+        fired.setdefault("item_compromise (items)", []).append(sum(f.kind.value == "item_compromise" for f in res.findings))
+    print(f"{'screen':<16}{'FPR@0.01':>10}{'FPR@0.05':>10}{'n':>8}")
+    for k, ps in fp.items():
+        p = np.concatenate(ps)
+        print(f"{k:<16}{(p < 0.01).mean():>10.4f}{(p < 0.05).mean():>10.4f}{len(p):>8}")
+    print("share of candidates each finding kind hits on clean data: "
+          + (", ".join(f"{k} {np.mean(v):.4f}" for k, v in sorted(fired.items())) or "none"))
 
 
 def evaluate(sim, res, fdr: float = 0.10) -> dict:
@@ -100,5 +177,20 @@ if __name__ == "__main__":
     ap.add_argument("--exam-points", type=int, default=40)
     ap.add_argument("--no-tracemalloc", action="store_true", help="skip the traced-memory rerun")
     ap.add_argument("--combine", default="hmp", choices=("hmp", "cauchy"))
+    ap.add_argument("--basic-only", action="store_true", help="only the basic simulator's detection figures")
+    ap.add_argument("--weak-leaks", action="store_true",
+                    help="realistic simulator with weaker preknowledge: buyers know 30-80%% of the leak and gain 1.3-2.5x")
     a = ap.parse_args()
-    scale(a.files, a.no_tracemalloc) if a.scale else detection(a.exam_points, a.combine)
+    if a.weak_leaks:
+        import examaudit.records.simulate as simulate
+
+        simulate._KNOW, simulate._SPEEDUP = (0.3, 0.8), (1.3, 2.5)
+        realistic_detection()
+        raise SystemExit(0)
+    if a.scale:
+        scale(a.files, a.no_tracemalloc)
+    else:
+        if not a.basic_only:
+            realistic_detection()
+        print("== basic simulator (generated data), seeds", SEEDS)
+        detection(a.exam_points, a.combine)

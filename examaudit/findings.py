@@ -87,6 +87,8 @@ class FindingKind(str, Enum):
     completion_time_anomaly = "completion_time_anomaly"
     response_time_aberrance = "response_time_aberrance"
     rapid_correct_answers = "rapid_correct_answers"
+    item_preknowledge = "item_preknowledge"
+    item_compromise = "item_compromise"
     person_misfit = "person_misfit"
     answer_similarity = "answer_similarity"
     similarity_cluster = "similarity_cluster"
@@ -135,6 +137,8 @@ KIND_TITLES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.completion_time_anomaly: ("答题用时异常", "Completion-time anomaly"),
     FindingKind.response_time_aberrance: ("作答时间异常", "Response-time aberrance"),
     FindingKind.rapid_correct_answers: ("快速且正确作答", "Rapid correct answers"),
+    FindingKind.item_preknowledge: ("疑似提前知悉试题", "Suspected item preknowledge"),
+    FindingKind.item_compromise: ("试题疑似泄露", "Item compromised (leaked)"),
     FindingKind.person_misfit: ("作答模式不拟合", "Person misfit"),
     FindingKind.answer_similarity: ("答案雷同", "Answer similarity"),
     FindingKind.similarity_cluster: ("雷同答卷群", "Similarity cluster"),

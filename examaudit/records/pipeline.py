@@ -32,17 +32,22 @@ from ..findings import (Finding, FindingKind, FindingsDocument, InputFile, RunIn
 from . import reasons as R
 from .fusion import COMBINERS, benjamini_hochberg
 from .load import load_records
+from .screens.calibration import EmpiricalNull
 from .screens.callbacks import INDICATORS, CallbackResult, CallbackScreen
 from .screens.certificates import CertificateChecks, CertificateCrossCheck
 from .screens.exam_point import BunchingHistogram, CompletionTimeScreen, PassRateScreen, ScoreBunching
 from .screens.irt import PersonFit, TwoPLModel
 from .screens.multivariate import ExamPointOutliers
+from .screens.preknowledge import ItemPreknowledge, PreknowledgeResult
 from .screens.rates import RateTable, rate_table
 from .screens.response_time import LognormalRTModel, rapid_correct, rapid_responses, rt_person_fit
 from .screens.similarity import AnswerSimilarity, SimilarityResult
 from .tables import RecordsTables, RejectedRow
 
-CANDIDATE_SCREENS = ("person_fit", "rt_aberrance", "rapid_correct", "similarity", "bunching", "callback", "certificate", "video")
+CANDIDATE_SCREENS = ("person_fit", "rt_aberrance", "rapid_correct", "preknowledge", "similarity", "bunching", "callback",
+                     "certificate", "video")
+#: the screens on response patterns (their p-values are calibrated on the data's own null)
+PATTERN_SCREENS = ("person_fit", "rt_aberrance", "rapid_correct", "preknowledge")
 EXAM_POINT_SCREENS = ("pass_rate", "bunching", "fast_completion", "response_patterns", "similarity_share",
                       *(f"callback_{k}" for k in INDICATORS), "certificates")
 
@@ -79,11 +84,20 @@ class RecordsParameters:
     pair_fdr: float = 0.01
     flag_p: float = 0.001
     min_response_time_effort: float = 0.9
+    max_guessing_accuracy: float = 0.4
     issue_within_days: int = 45
     bunching_window_bins: int = 3
     fast_quantile: float = 0.05
     outlier_contamination: float = 0.05
     seed: int = 0
+    #: weights of the candidate screens in the weighted harmonic mean (any positive numbers;
+    #: the combination stays valid whatever they are). They say how much of the bureau's prior
+    #: belief goes to each screen: the preknowledge and similarity screens, built for the fraud
+    #: that mills sell, carry most of it, so one strong calibrated signal there is not
+    #: outvoted by the chance minima of several weak screens.
+    screen_weights: dict[str, float] = field(default_factory=lambda: {
+        "preknowledge": 6.0, "similarity": 2.0, "person_fit": 0.5, "rt_aberrance": 0.25, "rapid_correct": 0.5,
+        "bunching": 1.0, "callback": 1.0, "certificate": 1.0, "video": 1.0})
     evidence_p: dict[str, float] = field(default_factory=lambda: {
         "admitted_not_in_person": 1e-4, "paid_intermediary": 1e-2, "no_training": 5e-2,
         "certificate_without_pass": 1e-4, "multiple_certificates": 1e-3, "absent_on_video": 1e-4})
@@ -250,8 +264,10 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
 
     # -- candidate: IRT, response times, similarity --------------------------------------------
     similarity = None
+    preknowledge: tuple[PreknowledgeResult, np.ndarray] | None = None
+    n_items = 0
     if tables.responses is None:
-        for k in ("person_fit", "rt_aberrance", "rapid_correct", "similarity"):
+        for k in (*PATTERN_SCREENS, "similarity"):
             skipped[k] = "no responses file"
     else:
         stage("IRT and person-fit")
@@ -264,7 +280,10 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
         theta = np.full(n, np.nan)
         theta[has] = irt.theta(x[has])
         lz = np.full(n, np.nan)
-        lz[has], cand_p["person_fit"][has] = PersonFit(irt).score(x[has], theta[has])
+        lz[has], _ = PersonFit(irt).score(x[has], theta[has])
+        # lz* is N(0, 1) only on data the 2PL generated; real papers (guessing, omits, speeded
+        # endings) shift and widen it, so its p-value comes from the sitting's own null
+        cand_p["person_fit"][has] = EmpiricalNull(tail="lower", same_side=0.1).fit(lz[has]).p_lower(lz[has])
         cand_stat.update(theta=theta, lz_star=lz, items_answered=answered)
         tick("irt")
         stage("response times")
@@ -275,25 +294,44 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
             tstat = np.full(n, np.nan)
             tau_h, z, m = rt.residuals(t[has])
             tau[has] = tau_h
-            l_t[has], cand_p["rt_aberrance"][has] = rt_person_fit(z, m)
+            l_t[has], u, _ = rt_person_fit(z, m)
+            cand_p["rt_aberrance"][has] = EmpiricalNull(tail="upper", same_side=0.1).fit(u).p_upper(u)
             p_h = irt.prob(theta[has])
-            tstat[has], cand_p["rapid_correct"][has] = rapid_correct(z, x[has], p_h, m)
+            very_fast, very_fast_right, very_fast_expected = (np.full(n, np.nan) for _ in range(3))
+            tstat[has], cand_p["rapid_correct"][has], very_fast[has], very_fast_right[has], very_fast_expected[has] = \
+                rapid_correct(z, x[has], p_h, m)
+            cand_stat.update(tau=tau, l_t=l_t, rapid_correct_t=tstat, very_fast_answers=very_fast,
+                             very_fast_right=very_fast_right, very_fast_expected=very_fast_expected)
+            tick("response_times")
+            stage("item preknowledge")
+            ep_index = np.unique(sc.exam_point.astype(str), return_inverse=True)[1]
             fast, fast_right = rapid_responses(t, x)
-            cand_stat.update(tau=tau, l_t=l_t, rapid_correct_t=tstat, rapid_answers=fast, rapid_correct_answers=fast_right)
+            effort = 1 - fast / np.maximum(answered, 1)
+            disengaged = (effort < prm.min_response_time_effort) & (fast_right / np.maximum(fast, 1) < prm.max_guessing_accuracy)
+            pk = ItemPreknowledge(seed=prm.seed).fit_score(x[has], z, m, irt, theta[has], rt.alpha_, ep_index[has],
+                                                           engaged=~disengaged[has])
+            cand_p["preknowledge"][has] = pk.p_value
+            for name, v in (("preknowledge_z", pk.stat), ("preknowledge_time", pk.d_time), ("preknowledge_score", pk.d_score)):
+                cand_stat[name] = np.full(n, np.nan)
+                cand_stat[name][has] = v
+            preknowledge = (pk, np.flatnonzero(has))
             # Motivation filtering (Wise & DeMars 2005): a candidate who answered most items in
             # seconds was not trying; their misfit is disengagement, not misconduct, so the
             # pattern screens say nothing about them and the reason says why.
-            effort = 1 - fast / np.maximum(answered, 1)
-            cand_stat["response_time_effort"] = effort
-            for i in np.flatnonzero(effort < prm.min_response_time_effort):
-                for k in ("person_fit", "rt_aberrance", "rapid_correct"):
+            # Rapid answers that are mostly *right* are the opposite of guessing: a candidate who
+            # knew a leaked third of the paper answers it in seconds, and filtering them as
+            # "not trying" would hide exactly the fraud the preknowledge screen is for. Only
+            # rapid answers no better than chance (here: under 40% right) count as disengaged.
+            cand_stat.update(rapid_answers=fast, rapid_correct_answers=fast_right, response_time_effort=effort)
+            for i in np.flatnonzero(disengaged):
+                for k in PATTERN_SCREENS:
                     cand_p[k][i] = np.nan
                 add_reason(i, 0.5, ("大部分题目数秒内作答（未认真作答，非作弊迹象）",
                                     f"answered {int(fast[i])} items in seconds: disengaged rather than cheating"))
             del z, m, p_h
         else:
-            skipped["rt_aberrance"] = skipped["rapid_correct"] = "responses carry no usable times"
-        tick("response_times")
+            skipped["rt_aberrance"] = skipped["rapid_correct"] = skipped["preknowledge"] = "responses carry no usable times"
+        tick("preknowledge")
         stage("answer similarity")
         group = np.unique(np.char.add(sc.exam_point.astype(str), "\x1f" + sc.session.astype(str)), return_inverse=True)[1]
         sim_model = AnswerSimilarity(pair_fdr=prm.pair_fdr).fit(r[has], x[has])
@@ -379,17 +417,19 @@ def run_records(inputs: RecordsInputs | RecordsTables, video_findings: Sequence[
     stage("fusion")
     combine = COMBINERS[prm.combine]
     cp = np.column_stack([cand_p[k] for k in CANDIDATE_SCREENS])
-    p_cand = combine(cp)
+    weights = np.array([prm.screen_weights.get(k, 1.0) for k in CANDIDATE_SCREENS])
+    p_cand = combine(cp, weights)
     q_cand = benjamini_hochberg(p_cand)
-    findings += _candidate_findings(sc, cand_p, cand_stat, similarity, prm, add_reason,
-                                    n_items if tables.responses is not None else 0)
+    findings += _candidate_findings(sc, cand_p, cand_stat, similarity, prm, add_reason, n_items)
+    if preknowledge is not None:
+        findings += _item_compromise_findings(preknowledge, tables.responses.item_ids, sc)
 
     # exam-point aggregates of candidate screens
     names, inv = np.unique(sc.exam_point.astype(str), return_inverse=True)
     names = names.astype(object)
     counts = np.bincount(inv, minlength=len(names)).astype(float)
     if tables.responses is not None:
-        pattern_p = combine(np.column_stack([cand_p[k] for k in ("person_fit", "rt_aberrance", "rapid_correct")]))
+        pattern_p = combine(np.column_stack([cand_p[k] for k in PATTERN_SCREENS]))
         flagged = pattern_p < prm.flag_p
         rates["response_patterns"] = rate_table("response_patterns", names, np.bincount(inv[flagged], minlength=len(names)), counts)
         in_pair = np.zeros(n, bool)
@@ -530,7 +570,7 @@ def _certificate_findings(cert: CertificateChecks) -> list[Finding]:
 def _candidate_findings(sc, cand_p, cand_stat, similarity, prm, add_reason, n_items) -> list[Finding]:
     out: list[Finding] = []
     spec = [("person_fit", FindingKind.person_misfit), ("rt_aberrance", FindingKind.response_time_aberrance),
-            ("rapid_correct", FindingKind.rapid_correct_answers)]
+            ("rapid_correct", FindingKind.rapid_correct_answers), ("preknowledge", FindingKind.item_preknowledge)]
     for screen, kind in spec:
         p = cand_p[screen]
         if np.isnan(p).all():
@@ -543,9 +583,12 @@ def _candidate_findings(sc, cand_p, cand_stat, similarity, prm, add_reason, n_it
                 zh_en = R.person_misfit(cand_stat["lz_star"][i])
             elif screen == "rt_aberrance":
                 zh_en = R.rt_aberrance(cand_stat["l_t"][i], int(cand_stat["items_answered"][i]) - 1)
+            elif screen == "rapid_correct":
+                zh_en = R.rapid_correct(cand_stat["rapid_correct_t"][i], int(cand_stat["very_fast_answers"][i]),
+                                        int(cand_stat["very_fast_right"][i]), float(cand_stat["very_fast_expected"][i]))
             else:
-                zh_en = R.rapid_correct(cand_stat["rapid_correct_t"][i], int(cand_stat["rapid_answers"][i]),
-                                        int(cand_stat["rapid_correct_answers"][i]))
+                zh_en = R.preknowledge(cand_stat["preknowledge_z"][i], cand_stat["preknowledge_time"][i],
+                                       cand_stat["preknowledge_score"][i])
             add_reason(i, p[i], zh_en)
             if q[i] <= prm.candidate_fdr:
                 out.append(Finding.create(
@@ -580,6 +623,31 @@ def _candidate_findings(sc, cand_p, cand_stat, similarity, prm, add_reason, n_it
                 reason_zh=f"同场次{len(ids)}名考生答卷互相雷同：{'、'.join(ids)}。",
                 reason_en=f"{len(ids)} candidates in one session gave mutually similar answers: {', '.join(ids)}.",
                 details={"key": "cluster:" + ",".join(ids), "candidate_ids": ids}))
+    return out
+
+
+def _item_compromise_findings(preknowledge: tuple[PreknowledgeResult, np.ndarray], item_ids, sc) -> list[Finding]:
+    """One finding per suspected leaked item: the bureau retires these from the bank."""
+    pk, rows = preknowledge
+    out: list[Finding] = []
+    suspects = rows[pk.suspects]
+    if not pk.suspected_items.any():
+        return out
+    eps, counts = np.unique(sc.exam_point[suspects].astype(str), return_counts=True)
+    where = {str(e): int(c) for e, c in sorted(zip(eps, counts), key=lambda t: -t[1])}
+    for j in np.flatnonzero(pk.suspected_items):
+        ratio, right, exp_right = float(pk.speed_ratio[j]), float(pk.suspect_right[j]), float(pk.expected_right[j])
+        zh, en = R.item_compromise(str(item_ids[j]), len(suspects), ratio, right, exp_right)
+        # the item belongs to the bank, not to one exam point; it is filed under the exam point
+        # where most suspects sat (every one of them is in the details)
+        out.append(Finding.create(
+            kind=FindingKind.item_compromise, source=Source.records, exam_point=next(iter(where)),
+            severity=Severity.high if pk.item_p[j] < 1e-6 else Severity.medium, confidence=float(1 - pk.item_p[j]),
+            reason_zh=zh + "。", reason_en=en + ".",
+            details={"key": str(item_ids[j]), "item_id": str(item_ids[j]), "item_statistic": float(pk.item_stat[j]),
+                     "p_value": float(pk.item_p[j]), "suspects": len(suspects), "suspect_time_ratio": ratio,
+                     "suspect_share_right": right, "suspect_expected_right": exp_right,
+                     "suspects_by_exam_point": dict(list(where.items())[:20])}))
     return out
 
 

@@ -57,9 +57,22 @@ def rt_aberrance(lt: float, df: int) -> tuple[str, str]:
     return (f"作答用时模式异常（l_t={lt:.0f}，自由度{df}）", f"implausible response times (l_t={lt:.0f} on {df} df)")
 
 
-def rapid_correct(t: float, rapid: int, rapid_right: int) -> tuple[str, str]:
-    return (f"越快越对（T={t:.1f}，{rapid_right}/{rapid}道极速作答正确）",
-            f"fast exactly where correct beyond ability (T={t:.1f}; {rapid_right} of {rapid} very fast answers right)")
+def rapid_correct(t: float, rapid: int, rapid_right: int, expected: float) -> tuple[str, str]:
+    return (f"极速作答却多半答对（{rapid}道远快于本人节奏的题答对{rapid_right}道，按能力预期{expected:.1f}道；T={t:.1f}）",
+            f"right where unusually fast ({rapid_right} of {rapid} very fast answers right, "
+            f"{expected:.1f} expected from ability; T={t:.1f})")
+
+
+def preknowledge(z: float, d_time: float, d_score: float) -> tuple[str, str]:
+    return (f"疑似提前知悉试题：在疑似泄露题上比其余题更快且更准（Z={z:.1f}；提速{d_time:.1f}，超额答对{d_score:.1f}个标准差）",
+            f"suspected item preknowledge: faster and more often right on the suspected leaked items than on the rest "
+            f"(Z={z:.1f}; speed-up {d_time:.1f}, excess right {d_score:.1f} standard deviations)")
+
+
+def item_compromise(item: str, suspects: int, ratio: float, right: float, expected: float) -> tuple[str, str]:
+    return (f"试题{item}疑似泄露：{suspects}名疑似知悉试题的考生用时为他人的{ratio:.0%}，答对率{right:.0%}（按能力预期{expected:.0%}），建议停用",
+            f"item {item} looks leaked: {suspects} suspected candidates took {ratio:.0%} of others' time and got it right "
+            f"{right:.0%} of the time ({expected:.0%} expected from ability); retire it")
 
 
 def similar_to(partner: str, matches: int, items: int, same_wrong: int, expected_wrong: float) -> tuple[str, str]:

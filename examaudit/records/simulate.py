@@ -20,6 +20,26 @@ response times. On top of that we plant, and record in ``truth``:
 
 The layout (exam points, sessions, candidate ids, rooms, seats) can be given so that
 simulated records agree with a simulated exam point's video seats.
+
+``realistic=True`` adds what real licensure data have and the basic model lacks, so that the
+screens are calibrated under misspecification rather than on the model they assume:
+
+* item-specific time intensity and time discrimination spread as in published lognormal-RT
+  fits to licensure exams (van der Linden 2006; Qian et al. 2016: intensities of about a
+  minute with a standard deviation near 0.45 on the log scale, time discriminations 1-3),
+  and speed correlated with ability;
+* heavy-tailed times: t-distributed log-time residuals, candidate-specific spread, slow
+  outliers and breaks of one to ten minutes;
+* omitted items (an empty answer, scored wrong, with its time) and not-reached items at the
+  end of the form (no row at all);
+* speededness: some candidates run short of time near the end and rush, faster and less
+  accurate;
+* preknowledge on a leaked 20-40% of the items, for 2-5% of candidates concentrated in a few
+  exam points, each knowing part of the leak and answering it faster, as mills sell it.
+
+``misconduct=False`` plants nothing (rapid guessers stay: they are not misconduct), which is
+the clean data the false-positive rates are measured on. ``score_max`` sets the score scale
+(the pass mark is on the same scale).
 """
 
 from __future__ import annotations
@@ -45,6 +65,10 @@ _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 _REGIONS = ("330102", "330106", "330203", "330302", "320102", "320583", "310104", "340104", "360102", "410105")
 
 Layout = Mapping[str, Mapping[str, Sequence[Any]]]
+#: realistic preknowledge: each buyer knows this share of the leak (uniform between), and
+#: answers what they know this many times faster (uniform between)
+_KNOW = (0.5, 1.0)
+_SPEEDUP = (1.5, 4.0)
 
 
 @dataclass
@@ -81,7 +105,8 @@ def _layout(exam_points: int | Sequence[str] | Layout, sessions_per_point: int, 
 def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *, sessions_per_point: int = 3,
                     candidates_per_session: int = 40, candidate_ids: Sequence[str] | None = None, n_items: int = 60,
                     planted_share: float = 0.25, pass_mark: float = 60.0, callback_share: float = 0.15,
-                    with_responses: bool = True, planted: Mapping[str, str] | None = None) -> SimulatedRecords:
+                    with_responses: bool = True, planted: Mapping[str, str] | None = None,
+                    realistic: bool = False, misconduct: bool = True, score_max: float = 100.0) -> SimulatedRecords:
     """Simulate roster, scores, responses, callbacks and certificates in memory, with the truth.
 
     ``planted`` names exam points and their misconduct (a ``CENTRE_PLANTS`` value) instead of
@@ -99,7 +124,7 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
     groups, group_idx = np.unique(np.char.add(ep_of.astype(str), "\x1f" + session_of.astype(str)), return_inverse=True)
 
     # exam points with planted misconduct, each given one kind in turn
-    n_planted = int(round(planted_share * len(eps))) if len(eps) >= 4 else 0
+    n_planted = int(round(planted_share * len(eps))) if len(eps) >= 4 and misconduct else 0
     planted_eps = rng.permutation(len(eps))[:n_planted]
     plant_of_ep = {int(e): CENTRE_PLANTS[k % len(CENTRE_PLANTS)] for k, e in enumerate(planted_eps)}
     if planted is not None:
@@ -110,16 +135,27 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
     ep_plant = np.array([plant_of_ep.get(int(e), "") for e in ep_idx], dtype=object)
 
     # items: 2PL discrimination and difficulty, 4 options, lognormal time intensity
-    a = rng.lognormal(0.2, 0.25, J)
-    b = rng.normal(-0.8, 0.9, J)
+    if realistic:
+        a = rng.lognormal(0.0, 0.3, J)
+        b = rng.normal(-0.6, 1.0, J)
+    else:
+        a = rng.lognormal(0.2, 0.25, J)
+        b = rng.normal(-0.8, 0.9, J)
     key = rng.integers(0, 4, J)
     distractors = rng.dirichlet(np.full(3, 1.5), J)
-    beta = rng.normal(np.log(25.0), 0.35, J)
-    alpha = rng.uniform(1.6, 2.6, J)
-    compromised = np.sort(rng.permutation(J)[: max(1, J // 5)])
+    if realistic:
+        beta = rng.normal(np.log(55.0), 0.45, J)
+        alpha = np.exp(rng.normal(np.log(1.7), 0.25, J))
+        compromised = np.sort(rng.permutation(J)[: max(1, int(round(rng.uniform(0.2, 0.4) * J)))])
+    else:
+        beta = rng.normal(np.log(25.0), 0.35, J)
+        alpha = rng.uniform(1.6, 2.6, J)
+        compromised = np.sort(rng.permutation(J)[: max(1, J // 5)])
 
     theta = rng.normal(0, 0.3, len(eps))[ep_idx] + rng.normal(0, 1, n)
     tau = rng.normal(0, 0.1, len(eps))[ep_idx] + rng.normal(0, 0.25, n)
+    if realistic:  # faster candidates tend to be abler (a modest correlation, as fitted)
+        tau = tau + 0.08 * theta
     kind = np.full(n, "", dtype=object)
 
     # proxies: one ringer answers for 3-6 candidates in each session of a proxy exam point
@@ -130,30 +166,38 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
         if len(members) < 8:
             continue
         plant = ep_plant[members[0]]
-        n_clusters = 2 if plant == "copying" else int(rng.random() < 0.1)
+        n_clusters = 2 if plant == "copying" else int(rng.random() < 0.1) * int(misconduct)
         free = members.copy()
         for _ in range(n_clusters):
             size = int(rng.integers(3, 7))
+            if len(free) <= size:  # a small session has room for fewer clusters
+                break
             start = int(rng.integers(0, len(free) - size))
             cluster = [int(i) for i in free[start:start + size]]
             free = np.setdiff1d(free, cluster)
             copy_clusters.append(cluster)
             kind[cluster] = "copying"
-        if plant == "proxy":
-            size = int(rng.integers(3, 7))
+        if plant == "proxy" and len(free) >= 3:
+            size = min(int(rng.integers(3, 7)), len(free))
             group = [int(i) for i in rng.choice(free, size, replace=False)]
             proxy_groups.append(group)
             kind[group] = "proxy"
 
-    leak = (ep_plant == "leak") & (kind == "") & (rng.random(n) < 0.35)
-    leak |= (kind == "") & (rng.random(n) < 0.003)
+    leak_share = rng.uniform(0.3, 0.6) if realistic else 0.35
+    leak = (ep_plant == "leak") & (kind == "") & (rng.random(n) < leak_share)
+    leak |= (kind == "") & (rng.random(n) < 0.003 * int(misconduct))
     kind[leak] = "preknowledge"
     rapid = (kind == "") & (rng.random(n) < 0.01)
     kind[rapid] = "rapid_guesser"
 
     p = 1 / (1 + np.exp(-a * (theta[:, None] - b)))
-    x = rng.random((n, J)) < p
-    logt = beta - tau[:, None] + rng.normal(0, 1, (n, J)) / alpha
+    reached = np.ones((n, J), dtype=bool)
+    if realistic:
+        p, logt, reached, speeded = _realistic_times(rng, p, beta, alpha, tau)
+        x = rng.random((n, J)) < p
+    else:
+        x = rng.random((n, J)) < p
+        logt = beta - tau[:, None] + rng.normal(0, 1, (n, J)) / alpha
     resp = _responses(rng, x, key, distractors)
 
     for group in proxy_groups:  # one ringer's answers, lightly varied per sitting
@@ -174,7 +218,18 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
             x[i, copied] = x[source, copied]
             resp[i, copied] = resp[source, copied]
     pk = np.flatnonzero(kind == "preknowledge")
-    if len(pk):
+    if len(pk) and realistic:
+        # each buyer knows part of the leak (what they memorised), sometimes misremembers the
+        # key, and answers what they know faster by a factor of their own
+        sub = np.ix_(pk, compromised)
+        known = rng.random((len(pk), len(compromised))) < rng.uniform(_KNOW[0], _KNOW[1], (len(pk), 1))
+        right = known & (rng.random(known.shape) < 0.95)
+        x[sub] = np.where(known, right, x[sub])
+        resp[sub] = np.where(right, key[compromised], resp[sub])
+        speedup = rng.uniform(np.log(_SPEEDUP[0]), np.log(_SPEEDUP[1]), (len(pk), 1)) + rng.normal(0, 0.2, known.shape)
+        logt[sub] = np.where(known, logt[sub] - speedup, logt[sub])
+        reached[pk] = True
+    elif len(pk):
         sub = np.ix_(pk, compromised)
         known = rng.random((len(pk), len(compromised))) < 0.98
         x[sub] = x[sub] | known
@@ -185,13 +240,23 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
         resp[rg] = rng.integers(0, 4, (len(rg), J))
         x[rg] = resp[rg] == key
         logt[rg] = np.log(rng.uniform(2, 6, (len(rg), J)))
+    if realistic:
+        # omitted items: some candidates leave hard items blank (scored wrong, time recorded)
+        propensity = np.where(rng.random(n) < 0.6, 0.0, rng.uniform(0.0, 0.06, n))
+        hard = 1 / (1 + np.exp(-(b[None, :] - theta[:, None])))
+        omitted = (rng.random((n, J)) < propensity[:, None] * 2 * hard) & reached & (kind == "")[:, None]
+        x &= ~omitted
+        resp[omitted] = -1
+        x &= reached
+    else:
+        omitted = np.zeros((n, J), dtype=bool)
 
-    points = 100.0 / J
+    points = score_max / J
     total = x.sum(axis=1) * points
     infl = np.flatnonzero((ep_plant == "score_inflation") & (total < pass_mark) & (total >= pass_mark - 12) & (kind == ""))
     for i in infl:  # an insider turns wrong answers right until the candidate just passes
         need = int(np.ceil((pass_mark - total[i]) / points)) + int(rng.integers(0, 3))
-        wrong = np.flatnonzero(~x[i])
+        wrong = np.flatnonzero(~x[i] & reached[i])
         flip = rng.choice(wrong, min(need, len(wrong)), replace=False)
         x[i, flip] = True
         resp[i, flip] = key[flip]
@@ -199,6 +264,7 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
     total = np.round(x.sum(axis=1) * points, 2)
     seconds = np.round(np.exp(logt), 1).astype(np.float32)
     seconds = np.maximum(seconds, 1.0)
+    seconds[~reached] = 0.0
 
     # timetable: each exam point sits on its own day, sessions at 09:00, 14:00, next day 09:00 ...
     day0 = datetime(2024, 6, 3, 9, 0)
@@ -206,7 +272,8 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
     start = np.array([day0 + timedelta(days=int(e) * 2 + sess_names[s] // 2, hours=5 * (sess_names[s] % 2))
                       for e, s in zip(ep_idx, session_of)], dtype="datetime64[s]")
     started = start + rng.integers(0, 180, n).astype("timedelta64[s]")
-    submitted = started + np.minimum(seconds.sum(axis=1), 7200).astype(np.int64).astype("timedelta64[s]")
+    limit = 7200 if not realistic else max(7200, int(np.exp(beta).sum() * 1.3))
+    submitted = started + np.minimum(seconds.sum(axis=1), limit).astype(np.int64).astype("timedelta64[s]")
 
     names = np.array([_SURNAMES[i % len(_SURNAMES)] + _GIVEN[j % len(_GIVEN)] + _GIVEN[k % len(_GIVEN)]
                       for i, j, k in rng.integers(0, 1000, (n, 3))], dtype=object)
@@ -224,11 +291,13 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
 
     responses = None
     if with_responses:
+        # a not-reached item has no row at all; an omitted one has a row with an empty answer
+        on = reached.ravel()
         responses = Responses(
             candidate_ids=cid, item_ids=np.array([f"Q{j + 1:03d}" for j in range(J)], dtype=object),
             response_labels=np.array(list("ABCD"), dtype=object),
-            person=np.repeat(np.arange(n, dtype=np.int32), J), item=np.tile(np.arange(J, dtype=np.int32), n),
-            response=resp.astype(np.int16).ravel(), correct=x.astype(np.int8).ravel(), seconds=seconds.ravel(),
+            person=np.repeat(np.arange(n, dtype=np.int32), J)[on], item=np.tile(np.arange(J, dtype=np.int32), n)[on],
+            response=resp.astype(np.int16).ravel()[on], correct=x.astype(np.int8).ravel()[on], seconds=seconds.ravel()[on],
             path="responses.csv",
         )
 
@@ -242,7 +311,11 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
         "candidates": {str(cid[i]): str(kind[i]) for i in np.flatnonzero(kind != "")},
         "cheater_kinds": list(CHEATER_KINDS),
         "planted_exam_points": {str(eps[e]): k for e, k in plant_of_ep.items()},
-        "compromised_items": [f"Q{j + 1:03d}" for j in compromised],
+        "compromised_items": [f"Q{j + 1:03d}" for j in compromised] if len(pk) or not realistic else [],
+        "realistic": realistic,
+        "score_max": score_max,
+        "omitted_answers": int(omitted.sum()),
+        "not_reached_answers": int((~reached).sum()),
         "copy_clusters": [[str(cid[i]) for i in c] for c in copy_clusters],
         "proxy_groups": [[str(cid[i]) for i in g] for g in proxy_groups],
         "callback_admissions": admissions,
@@ -250,6 +323,30 @@ def simulate_tables(seed: int, exam_points: int | Sequence[str] | Layout = 20, *
     }
     tables = RecordsTables(roster=roster, scores=scores, responses=responses, callbacks=callbacks, certificates=certificates)
     return SimulatedRecords(tables, truth, {"a": a, "b": b, "beta": beta, "alpha": alpha, "key": key})
+
+
+def _realistic_times(rng: np.random.Generator, p: np.ndarray, beta: np.ndarray, alpha: np.ndarray, tau: np.ndarray):
+    """(p, log seconds, reached, speeded): heavy-tailed times with breaks, and end-of-form
+    speededness that makes rushed answers faster and closer to guessing."""
+    n, J = p.shape
+    resid = rng.standard_t(5, (n, J)) * np.sqrt(3 / 5)  # unit variance, heavier tails than normal
+    spread = rng.lognormal(0.0, 0.2, n)[:, None]  # some candidates are steadier than others
+    logt = beta - tau[:, None] + spread * resid / alpha
+    slow = rng.random((n, J)) < 0.03  # re-reading, second thoughts
+    logt = np.where(slow, logt + rng.uniform(0.5, 1.8, (n, J)), logt)
+    brk = rng.random((n, J)) < 0.002  # a break: water, toilet, a system hiccup
+    logt = np.where(brk, np.log(np.exp(logt) + rng.uniform(60, 600, (n, J))), logt)
+    speeded = rng.random(n) < 0.12
+    pos = np.arange(J) / max(J - 1, 1)
+    start = rng.uniform(0.75, 0.95, n)[:, None]
+    ramp = np.clip((pos[None, :] - start) / np.maximum(1 - start, 1e-6), 0, 1) * speeded[:, None]
+    logt = logt - ramp * np.log(4.0)
+    p = p * (1 - 0.6 * ramp) + 0.25 * 0.6 * ramp
+    reached = np.ones((n, J), dtype=bool)
+    stop = speeded & (rng.random(n) < 0.4)
+    last = (J - rng.integers(1, max(2, J // 10), n))[:, None]
+    reached[stop] = (np.arange(J)[None, :] < last)[stop]
+    return p, logt, reached, speeded
 
 
 def _responses(rng: np.random.Generator, x: np.ndarray, key: np.ndarray, distractors: np.ndarray) -> np.ndarray:
@@ -361,7 +458,9 @@ def write_tables(tables: RecordsTables, out_dir: str | Path, *, zh_headers: bool
             step = 1_000_000
             for lo in range(0, len(p), step):
                 sl = slice(lo, lo + step)
-                cols = [p.candidate_ids[p.person[sl]], p.item_ids[p.item[sl]], p.response_labels[p.response[sl]],
+                # an omitted answer (code -1) is written empty: the row stays, with its time
+                labels = np.append(p.response_labels, "")
+                cols = [p.candidate_ids[p.person[sl]], p.item_ids[p.item[sl]], labels[p.response[sl]],
                         p.correct[sl].astype(str), np.char.mod("%.1f", p.seconds[sl])]
                 fh.write("".join(f"{c},{i},{v},{k},{t}\n" for c, i, v, k, t in zip(*cols)))
     if tables.callbacks is not None:
