@@ -384,7 +384,8 @@ def headcount_step(cfg: ExamPointConfig, outcomes: list[RecordingOutcome], sat: 
             continue
         meta = json.loads((o.job.out_dir / "recording.json").read_text(encoding="utf-8"))
         ctx = CameraContext.from_config(cfg, o.job.camera)
-        findings, images = finalise_drafts(drafts, o.job.path, meta.get("reader", "pyav"), ctx, wall0, params)
+        findings, images = finalise_drafts(drafts, o.job.path, meta.get("reader", "pyav"), ctx, wall0, params,
+                                           timing=meta.get("timing"))
         (o.job.out_dir / "frames").mkdir(exist_ok=True)
         for pic in images:
             (o.job.out_dir / "frames" / pic.name).write_bytes(pic.data)
