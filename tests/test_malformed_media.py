@@ -1,0 +1,170 @@
+"""The hostile-media corpus (issues #11 and #18): every file ends in exit 0 with its findings or
+exit 2 with one line naming it; never exit 3, a traceback, a hang, or more than 1 GB of memory.
+
+Each file runs ``examaudit analyze`` through the CLI's own ``main`` (so its exit-code mapping is
+what is tested) in a forked child of the test process: the child starts warm (no interpreter
+start-up, modules already imported), the parent enforces a per-file deadline that no C-level
+hang can escape, and ``wait4`` gives the child's peak memory. A handful of files also run
+through the real command in a subprocess, with the default options (people and OSD on).
+
+The rules come from the issues:
+* a file from which plain PyAV decodes a picture must give samples (exit 0);
+* a file from which nothing decodes gives exit 2, or a ``video_unreadable`` finding, and no
+  timestamp claim;
+* every time in a finding is seconds into the footage, never a raw PTS (DAV counts Unix ms).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+from malformed_corpus import Case, build_corpus
+
+#: A generous per-file deadline: the files are seconds long, the machine may be loaded.
+DEADLINE_S = 90.0
+MEMORY_LIMIT_KB = 1024 * 1024  # 1 GB
+TIMESTAMP_KINDS = {"footage_gap", "timestamp_jump", "timestamp_backwards", "frame_rate_change"}
+VERDICT_KINDS = TIMESTAMP_KINDS | {"splice", "looped_segment", "frozen_video"}
+
+
+def _build() -> dict[str, Case]:
+    # Built once, at collection, into a temporary folder removed when the test process ends;
+    # the names parametrise the test. About 3 s of encoding.
+    folder = Path(tempfile.mkdtemp(prefix="examaudit-malformed-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return {c.name: c for c in build_corpus(folder)}
+
+
+CORPUS = _build()
+CASES = list(CORPUS)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, Case]:
+    # Warm the parent once (the checks import their libraries lazily, ~5 s), so that each
+    # forked child starts with everything loaded and takes a fraction of a second.
+    import examaudit.cli  # noqa: F401
+    from examaudit.video.analyze import AnalyzeParams, analyze_recording
+
+    analyze_recording(CORPUS["clean_mp4"].path, params=AnalyzeParams(every_s=1.0, people=False, osd=False))
+    return CORPUS
+
+
+def test_corpus_is_big_enough():
+    assert len(CASES) >= 40
+    assert len(set(CASES)) == len(CASES)
+
+
+def decodes_a_picture(path: Path) -> bool:
+    """The oracle: does plain PyAV decode at least one picture (any size) from the file?"""
+    try:
+        with open(path, "rb") as fh, av.open(fh, metadata_errors="ignore") as c:
+            if not c.streams.video:
+                return False
+            for n, frame in enumerate(c.decode(c.streams.video[0])):
+                return frame.width > 0
+                if n > 500:
+                    break
+    except Exception:  # noqa: BLE001 - the oracle only asks whether anything decodes
+        return False
+    return False
+
+
+def run_forked(argv: list[str], log: Path, deadline_s: float = DEADLINE_S) -> tuple[int | None, str, int]:
+    """Run ``examaudit.cli.main(argv)`` in a forked child: (exit code or None on timeout, stderr, peak RSS KB)."""
+    pid = os.fork()
+    if pid == 0:  # the child: run the CLI, report only through the exit code and the log
+        code = 99
+        try:
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            sys.stdout = open(1, "w", closefd=False)
+            sys.stderr = open(2, "w", closefd=False, errors="backslashreplace")
+            from examaudit.cli import main
+
+            code = main(argv)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:  # noqa: BLE001 - anything escaping main() is itself a failure
+            import traceback
+
+            traceback.print_exc()
+            sys.stderr.flush()
+            code = 98
+        finally:
+            os._exit(code)
+    end = time.monotonic() + deadline_s
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            return code, log.read_text(encoding="utf-8", errors="replace"), usage.ru_maxrss
+        if time.monotonic() > end:
+            os.kill(pid, signal.SIGKILL)
+            _, _, usage = os.wait4(pid, 0)
+            return None, log.read_text(encoding="utf-8", errors="replace"), usage.ru_maxrss
+        time.sleep(0.02)
+
+
+def check_outcome(case: Case, code: int | None, err: str, out: Path, rss_kb: int) -> None:
+    """The rules every corpus file must meet, whichever way it was run."""
+    assert code is not None, f"{case.name}: no answer within {DEADLINE_S:.0f} s (a hang)"
+    assert "Traceback" not in err, f"{case.name}: traceback\n{err}"
+    assert code in (0, 2), f"{case.name}: exit {code}\n{err}"
+    assert rss_kb < MEMORY_LIMIT_KB, f"{case.name}: peak memory {rss_kb / 1024:.0f} MB"
+    pictures = decodes_a_picture(case.path)
+    if code == 2:
+        lines = [ln for ln in err.strip().splitlines() if ln.startswith("examaudit: error:")]
+        assert len(lines) == 1, f"{case.name}: expected one error line, got\n{err}"
+        assert case.path.name[:6] in lines[0] or "\\x" in lines[0] or case.path.suffix in lines[0], lines[0]
+        assert not out.exists(), f"{case.name}: exit 2 must write nothing"
+        assert not pictures, f"{case.name}: pictures decode but the file was rejected: {lines[0]}"
+        return
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    probe = json.loads((out / "recording.json").read_text(encoding="utf-8"))
+    samples = doc["run"]["stats"]["sampling"]["samples"]
+    kinds = {f["kind"] for f in doc["findings"]}
+    if pictures:
+        assert samples > 0, f"{case.name}: pictures decode but no samples"
+    if samples == 0:
+        assert "video_unreadable" in kinds and not (kinds & VERDICT_KINDS), f"{case.name}: {kinds}"
+    # Every time in a finding is seconds into the footage.
+    longest = max(probe["timeline"]["duration_s"] or 0.0, probe.get("duration_s") or 0.0, 1.0)
+    for f in doc["findings"]:
+        for key in ("start_s", "end_s"):
+            if f.get(key) is not None:
+                assert 0.0 <= f[key] <= longest + 1.0, f"{case.name}: {f['kind']} {key}={f[key]} (footage {longest} s)"
+        for e in f["details"].get("errors", []):
+            assert e["t_s"] is None or 0.0 <= e["t_s"] <= longest + 1.0, f"{case.name}: error at {e['t_s']} s"
+    for e in doc["run"]["stats"].get("demux_errors", []):
+        assert e["t_s"] is None or 0.0 <= e["t_s"] <= longest + 1.0, f"{case.name}: demux error at {e['t_s']} s"
+    # What the corpus says about particular files.
+    if "clean" in case.checks:
+        assert samples >= 3 and not (kinds & VERDICT_KINDS), f"{case.name}: {kinds}"
+    if "derived" in case.checks:
+        assert probe["timing"]["timestamps"] == "derived", probe["timing"]
+        assert doc["run"]["stats"]["timing"]["timestamps"] == "derived"
+    if "unreadable" in case.checks:
+        assert "video_unreadable" in kinds, f"{case.name}: {kinds}"
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_corpus_file_exits_0_or_2(name, corpus, tmp_path):
+    case = corpus[name]
+    out = tmp_path / "out"
+    code, err, rss = run_forked(["analyze", str(case.path), "--out", str(out), "--no-people", "--no-osd",
+                                 "--every", "1"], tmp_path / "log.txt")
+    check_outcome(case, code, err, out, rss)
