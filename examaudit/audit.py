@@ -35,7 +35,7 @@ from typing import Any, Callable
 from . import __version__
 from .config import ExamPointConfig, load_exam_point
 from .custody import CustodyLog
-from .errors import InputError
+from .errors import InputError, displayable
 from .findings import (
     Finding,
     FindingKind,
@@ -71,7 +71,7 @@ class RecordingJob:
 
     @property
     def label(self) -> str:
-        return f"{self.camera}/{self.path.name}"
+        return f"{self.camera}/{displayable(self.path.name)}"
 
 
 @dataclass
@@ -154,10 +154,10 @@ def unreadable_finding(cfg: ExamPointConfig, outcome: RecordingOutcome) -> Findi
         exam_point=cfg.exam_point,
         room=job.room,
         camera=job.camera,
-        recording=job.path.name,
+        recording=displayable(job.path.name),
         confidence=1.0,
-        reason_zh=f"考点提交的录像 {job.path.name} 无法读取：{outcome.error}",
-        reason_en=f"The recording {job.path.name} handed over by the exam point cannot be read: {outcome.error}",
+        reason_zh=f"考点提交的录像 {displayable(job.path.name)} 无法读取：{outcome.error}",
+        reason_en=f"The recording {displayable(job.path.name)} handed over by the exam point cannot be read: {outcome.error}",
         details={"error": outcome.error},
     )
 
@@ -225,7 +225,7 @@ def run_audit(
     result = AuditResult(cfg, out_dir, outcomes)
     inputs: list[InputFile] = []
     for o in outcomes:
-        rel = str(o.job.path.relative_to(cfg.base_dir)) if o.job.path.is_relative_to(cfg.base_dir) else str(o.job.path)
+        rel = displayable(o.job.path.relative_to(cfg.base_dir) if o.job.path.is_relative_to(cfg.base_dir) else o.job.path)
         if o.status == "failed":
             result.findings.append(unreadable_finding(cfg, o))
             custody.append("recording rejected", inputs={rel: o.sha256 or ""}, note=o.error)
@@ -278,7 +278,7 @@ def run_audit(
             {
                 "room": o.job.room,
                 "camera": o.job.camera,
-                "path": str(o.job.path),
+                "path": displayable(o.job.path),
                 "sha256": o.sha256,
                 "status": o.status,
                 "error": o.error,
@@ -301,7 +301,7 @@ def _rebase(f: Finding, out_dir: Path, outcomes: list[RecordingOutcome]) -> Find
     if not f.evidence or f.recording is None:
         return f
     for o in outcomes:
-        if o.job.path.name == f.recording and o.job.camera == f.camera:
+        if displayable(o.job.path.name) == f.recording and o.job.camera == f.camera:
             prefix = o.job.out_dir.relative_to(out_dir).as_posix()
             ev = [e.model_copy(update={"path": f"{prefix}/{e.path}"}) for e in f.evidence]
             return f.model_copy(update={"evidence": ev})
@@ -412,4 +412,4 @@ def _wall_start(rows: list[dict[str, Any]]) -> datetime | None:
 
 
 def command_line(argv: list[str]) -> str:
-    return "examaudit " + " ".join(shlex.quote(a) for a in argv)
+    return displayable("examaudit " + " ".join(shlex.quote(a) for a in argv))

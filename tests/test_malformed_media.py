@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from malformed_corpus import Case, build_corpus
@@ -53,11 +54,12 @@ CASES = list(CORPUS)
 
 @pytest.fixture(scope="session")
 def corpus() -> dict[str, Case]:
-    # Warm the parent once (the checks import their libraries lazily, ~5 s), so that each
-    # forked child starts with everything loaded and takes a fraction of a second.
-    import examaudit.cli  # noqa: F401
+    # Warm the parent once (the CLI imports every command, the checks import their libraries
+    # lazily: seconds), so that each forked child starts with everything loaded.
+    from examaudit.cli import build_parser
     from examaudit.video.analyze import AnalyzeParams, analyze_recording
 
+    build_parser()
     analyze_recording(CORPUS["clean_mp4"].path, params=AnalyzeParams(every_s=1.0, people=False, osd=False))
     return CORPUS
 
@@ -167,4 +169,138 @@ def test_corpus_file_exits_0_or_2(name, corpus, tmp_path):
     out = tmp_path / "out"
     code, err, rss = run_forked(["analyze", str(case.path), "--out", str(out), "--no-people", "--no-osd",
                                  "--every", "1"], tmp_path / "log.txt")
+    check_outcome(case, code, err, out, rss)
+
+
+# ---------------------------------------------------------------- specific promises of issue #11
+
+FAST = dict(every_s=1.0, people=False, osd=False)
+
+
+def _decoded(path: Path) -> list:
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+
+
+def test_raw_stream_times_come_from_the_stated_rate_or_fps(tmp_path):
+    from examaudit.video.analyze import AnalyzeParams, analyze_recording
+    from vendor_formats import moving_frames, write_raw
+
+    p = write_raw(tmp_path / "cam.h264", "h264", moving_frames(40), fps=10, gop=10)
+    r = analyze_recording(p, params=AnalyzeParams(**FAST))
+    assert r.timing["timestamps"] == "derived" and r.timing["fps"] == 10 and r.timing["fps_source"] == "stream"
+    assert r.timeline.duration_s == pytest.approx(4.0)
+    assert [row["t_s"] for row in r.rows] == [0.0, 1.0, 2.0, 3.0]
+    slow = analyze_recording(p, params=AnalyzeParams(**FAST, fps=5))
+    assert slow.timing["fps_source"] == "--fps" and slow.timeline.duration_s == pytest.approx(8.0)
+    assert len(slow.rows) == 8 and slow.rows[-1]["t_s"] == pytest.approx(7.0)
+    assert "derived" in slow.timing["note_en"] and "推算" in slow.timing["note_zh"]
+
+
+def test_evidence_frames_of_a_raw_stream_are_the_numbered_frames(tmp_path):
+    from examaudit.video.evidence import frames_at
+    from vendor_formats import moving_frames, write_raw
+
+    p = write_raw(tmp_path / "cam.265", "hevc", moving_frames(30), fps=10, gop=10)
+    ref = _decoded(p)
+    got = frames_at(p, [0.0, 1.5, 2.9], derived_fps=10.0)
+    assert set(got) == {0.0, 1.5, 2.9}
+    assert (got[1.5] == ref[15]).all() and (got[2.9] == ref[29]).all()
+
+
+def test_dav_gap_is_found_with_evidence_in_footage_seconds(tmp_path):
+    # DAV PTS are Unix milliseconds and FFmpeg's dhav demuxer refuses to seek: evidence frames
+    # must come from the forward pass, and times must count from the first frame.
+    from examaudit.findings import FindingKind
+    from examaudit.video.analyze import AnalyzeParams, analyze_recording
+    from vendor_formats import moving_frames, write_dav
+
+    p = write_dav(tmp_path / "R1-C1.dav", "h264", moving_frames(40), fps=10, gop=10, gap_after=20, gap_s=6.0)
+    r = analyze_recording(p, params=AnalyzeParams(**FAST))
+    gaps = [f for f in r.findings if f.kind == FindingKind.footage_gap]
+    assert len(gaps) == 1
+    assert gaps[0].start_s == pytest.approx(1.9, abs=0.15) and gaps[0].end_s == pytest.approx(8.0, abs=0.15)
+    assert len(gaps[0].evidence) == 2 and "missing_frames" not in gaps[0].details
+    assert all(0 <= f.start_s <= 10 for f in r.findings if f.start_s is not None)
+
+
+def test_evidence_frame_that_cannot_be_had_is_listed_missing(tmp_path):
+    from examaudit.findings import FindingKind, Severity
+    from examaudit.video.analyze import AnalyzeParams, CameraContext, Draft, finalise_drafts
+    from vendor_formats import moving_frames, write_dav
+
+    p = write_dav(tmp_path / "R1-C1.dav", "h264", moving_frames(20), fps=10, gop=10)
+    d = Draft(FindingKind.footage_gap, Severity.medium, 0.5, 500.0, 0.9, "缺失", "gap",
+              frames=[(0.5, "before"), (500.0, "after")])
+    findings, images = finalise_drafts([d], p, "pyav", CameraContext(), None, AnalyzeParams(**FAST))
+    assert len(images) == 1 and images[0].t_s == 0.5
+    assert findings[0].details["missing_frames"] == [{"t_s": 500.0, "caption": "after"}]
+
+
+def test_invalid_moov_is_not_called_missing(corpus, tmp_path):
+    from examaudit.errors import InputError
+    from examaudit.video.ingest import ingest
+
+    with pytest.raises(InputError) as err:
+        ingest(corpus["mp4_flip_moov"].path)
+    assert "present but invalid" in str(err.value) and "missing" not in str(err.value)
+    with pytest.raises(InputError) as err:
+        ingest(corpus["mp4_cut_before_moov"].path)
+    assert "moov" in str(err.value) and "missing" in str(err.value)
+
+
+def test_raw_stream_wall_clock_comes_from_the_on_screen_clock(tmp_path):
+    from datetime import datetime, timedelta
+
+    from examaudit.scenarios.osd import ClockStyle, Osd
+    from examaudit.video.analyze import AnalyzeParams, analyze_recording
+    from vendor_formats import write_raw
+
+    w0 = datetime(2019, 10, 22, 19, 5, 26)
+    h, w = 180, 320
+    osd = Osd(w, h, ClockStyle(), "C1")
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(30):
+        f = np.full((h, w, 3), 130, np.uint8) + rng.integers(0, 6, (h, w, 3), dtype=np.uint8)
+        osd.draw(f, w0 + timedelta(seconds=i / 5))
+        frames.append(f)
+    p = write_raw(tmp_path / "grab.264", "h264", frames, fps=5, gop=5)
+    r = analyze_recording(p, params=AnalyzeParams(every_s=1.0, people=False))
+    assert r.timing["timestamps"] == "derived"
+    assert r.rows[0]["wall_time"].startswith("2019-10-22T19:05:2")
+    assert r.rows[-1]["wall_time"].startswith("2019-10-22T19:05:3")
+
+
+# ---------------------------------------------------------------- through the real command
+
+SUBPROCESS_CASES = ["clean_h264", "clean_dav", "mp4_cut_in_moov", "non_utf8_name_gbk", "ts_pts_backwards"]
+
+
+def run_command(argv: list[str], log: Path, deadline_s: float) -> tuple[int | None, str, int]:
+    """Run ``python -m examaudit.cli argv``: (exit code or None on timeout, stderr, peak RSS KB)."""
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "examaudit.cli", *argv], stdout=subprocess.DEVNULL, stderr=err)
+    end = time.monotonic() + deadline_s
+    while True:
+        done, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if done:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, log.read_text(encoding="utf-8", errors="replace"), usage.ru_maxrss
+        if time.monotonic() > end:
+            proc.kill()
+            _, _, usage = os.wait4(proc.pid, 0)
+            proc.returncode = -9
+            return None, log.read_text(encoding="utf-8", errors="replace"), usage.ru_maxrss
+        time.sleep(0.05)
+
+
+@pytest.mark.slow  # a fresh interpreter that loads the detector and the OCR: tens of seconds on a loaded machine
+@pytest.mark.parametrize("name", SUBPROCESS_CASES)
+def test_corpus_file_through_the_real_command(name, corpus, tmp_path):
+    case = corpus[name]
+    out = tmp_path / "out"
+    # Default options (people and the on-screen clock on), as an auditor runs it.
+    code, err, rss = run_command(["analyze", str(case.path), "--out", str(out), "--every", "1"], tmp_path / "log.txt",
+                                 DEADLINE_S * 3)
     check_outcome(case, code, err, out, rss)

@@ -186,13 +186,17 @@ def dhav_frame(payload: bytes, *, key: bool, number: int, date: int, ms: int, co
 
 
 def write_dav(path: Path, codec: str, frames: list[np.ndarray], fps: int = 10, gop: int = 10,
-              start: datetime = datetime(2024, 6, 20, 8, 58, 0, tzinfo=timezone.utc)) -> Path:
-    """A Dahua DAV file. Its timestamps are wall-clock milliseconds, as on the recorder."""
+              start: datetime = datetime(2024, 6, 20, 8, 58, 0, tzinfo=timezone.utc), gap_after: int | None = None,
+              gap_s: float = 0.0) -> Path:
+    """A Dahua DAV file. Its timestamps are wall-clock milliseconds, as on the recorder.
+
+    ``gap_after``/``gap_s``: the recorder lost ``gap_s`` seconds after that many frames.
+    """
     h, w = frames[0].shape[:2]
     out = b""
     t0 = start.timestamp()
     for i, (unit, key) in enumerate(encode_units(codec, frames, fps, gop)):
-        t = t0 + i / fps
+        t = t0 + i / fps + (gap_s if gap_after is not None and i >= gap_after else 0.0)
         when = datetime.fromtimestamp(int(t), tz=timezone.utc)
         out += dhav_frame(unit, key=key, number=i + 1, date=dhav_date(when), ms=int(round(t * 1000)),
                           codec=codec, fps=fps, width=w, height=h)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..config import load_exam_point
-from ..errors import InputError
+from ..errors import InputError, displayable
 from ..outputs import staged_dir
 from ..progress import fraction_bar
 from ..video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                            osd=not args.no_osd, fps=check_fps(args.fps), people_thresholds=people_params(args.detector))
     with fraction_bar(f"analyze {args.video.name}") as progress:
         result = analyze_recording(args.video, context=ctx, params=params, progress=progress)
-    command = "examaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = displayable("examaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     with staged_dir(args.out) as stage:
         write_analysis(result, stage, command)
     s = result.sampling

@@ -282,7 +282,7 @@ def timing_of(tl: PacketTimeline, rec: Recording, params: AnalyzeParams) -> dict
         "fps_source": source,
         "note_zh": f"该录像没有时间戳，时间按帧序号和 {tl.derived_fps:g} 帧/秒推算"
                    + ({"--fps": "（--fps 指定）", "stream": "（码流声明）", "assumed": "（未声明，假定）"}[source]) + "。",
-        "note_en": f"The recording carries no timestamps: times are frame numbers at {tl.derived_fps:g} fps "
+        "note_en": f"The recording carries no timestamps: times are derived from frame numbers at {tl.derived_fps:g} fps "
                    + {"--fps": "(given with --fps)", "stream": "(as the stream states)",
                       "assumed": "(assumed; the stream states no rate)"}[source] + ".",
     }

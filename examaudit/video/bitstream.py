@@ -201,7 +201,10 @@ def timeline_breaks(tl: PacketTimeline, *, gap_factor: float = 3.0, min_gap_s: f
     dec = tl.t_s[np.isfinite(tl.t_s)]
     if dec.size > 1:
         high = np.maximum.accumulate(dec)
-        back = np.flatnonzero(dec[1:] < high[:-1] - max(4 * step, 0.5))
+        behind = dec[1:] < high[:-1] - max(4 * step, 0.5)
+        # One step back is one finding: the packets after it stay below the old high until
+        # the timeline catches up, and each of them is not another edit.
+        back = np.flatnonzero(behind & ~np.r_[False, behind[:-1]])
         for i in back:
             out.append(TimelineBreak("backwards", float(high[i]), float(dec[i + 1]), float(dec[i + 1] - high[i])))
     dup_count = int(np.sum(d == 0))

@@ -172,7 +172,8 @@ def _probe_pyav(path: Path) -> tuple[str, float | None, float, VideoStreamInfo, 
         if not videos:
             audio = len(container.streams.audio)
             what = "audio only" if audio else "no streams FFmpeg can use"
-            raise InputError(f"no video stream ({what})", path=path)
+            found = None if audio else mp4_structure(path)
+            raise InputError(f"no video stream ({what}{'; ' + found if found else ''})", path=path)
         vs = videos[0]
         cc = vs.codec_context
         if cc is None:
