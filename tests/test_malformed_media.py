@@ -304,3 +304,45 @@ def test_corpus_file_through_the_real_command(name, corpus, tmp_path):
     code, err, rss = run_command(["analyze", str(case.path), "--out", str(out), "--every", "1"], tmp_path / "log.txt",
                                  DEADLINE_S * 3)
     check_outcome(case, code, err, out, rss)
+
+
+AUDIT_YAML = """
+exam_point: EP-T-09
+sessions:
+  - {id: S1, start: "2024-06-20 08:58", end: "2024-06-20 09:00"}
+rooms:
+  - id: R1
+    cameras:
+      - {id: C1, footage: [footage/R1-C1.dav], footage_start: "2024-06-20 08:58:00"}
+      - {id: C2, footage: [footage/R1-C2.h264]}
+      - {id: C3, footage: [footage/R1-C3.mp4]}
+"""
+
+
+@pytest.mark.slow  # renders the report and builds the pack: tens of seconds on a loaded machine
+def test_audit_of_vendor_exports_with_a_pictureless_file(corpus, tmp_path):
+    from vendor_formats import moving_frames, write_dav
+
+    ep = tmp_path / "EP-T-09"
+    (ep / "footage").mkdir(parents=True)
+    (ep / "exam_point.yaml").write_text(AUDIT_YAML, encoding="utf-8")
+    write_dav(ep / "footage" / "R1-C1.dav", "h264", moving_frames(40), fps=10, gop=10, gap_after=20, gap_s=6.0)
+    shutil.copy(corpus["clean_h264"].path, ep / "footage" / "R1-C2.h264")
+    shutil.copy(corpus["mp4_init_segment_only"].path, ep / "footage" / "R1-C3.mp4")
+    out = tmp_path / "out"
+    code, err, rss = run_forked(["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1"],
+                                tmp_path / "log.txt", deadline_s=DEADLINE_S * 3)
+    assert code == 0 and "Traceback" not in err, err
+    assert rss < MEMORY_LIMIT_KB
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    by = {(f["camera"], f["kind"]) for f in doc["findings"]}
+    assert ("C1", "footage_gap") in by and ("C3", "video_unreadable") in by
+    assert not any(f["camera"] == "C3" and f["kind"] in TIMESTAMP_KINDS for f in doc["findings"])
+    gap = next(f for f in doc["findings"] if f["kind"] == "footage_gap" and f["start_s"] is not None)
+    assert gap["start_s"] < 3 and gap["wall_start"].startswith("2024-06-20T08:58:01")
+    audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in audit["recordings"]] == ["analysed", "analysed", "failed"]
+    c2 = json.loads(next(out.glob("video/C2/*/recording.json")).read_text(encoding="utf-8"))
+    assert c2["timing"]["timestamps"] == "derived"
+    assert "derived" in (out / "report.html").read_text(encoding="utf-8") or \
+        "推算" in (out / "report.html").read_text(encoding="utf-8")
