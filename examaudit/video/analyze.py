@@ -276,13 +276,18 @@ def timing_of(tl: PacketTimeline, rec: Recording, params: AnalyzeParams) -> dict
         source = "stream"  # the SPS/VPS timing the camera wrote
     else:
         source = "assumed"  # nothing stated: FFmpeg's and most cameras' 25 fps
+    implausible = tl.derived_why == "implausible"
     return {
         "timestamps": "derived",
         "fps": tl.derived_fps,
         "fps_source": source,
-        "note_zh": f"该录像没有时间戳，时间按帧序号和 {tl.derived_fps:g} 帧/秒推算"
+        "why": "implausible" if implausible else "none",
+        "note_zh": ("该录像的时间戳不可信（帧间隔不足 1 毫秒）" if implausible else "该录像没有时间戳")
+                   + f"，时间按帧序号和 {tl.derived_fps:g} 帧/秒推算"
                    + ({"--fps": "（--fps 指定）", "stream": "（码流声明）", "assumed": "（未声明，假定）"}[source]) + "。",
-        "note_en": f"The recording carries no timestamps: times are derived from frame numbers at {tl.derived_fps:g} fps "
+        "note_en": ("The recording's timestamps are implausible (frames less than 1 ms apart)" if implausible
+                    else "The recording carries no timestamps")
+                   + f": times are derived from frame numbers at {tl.derived_fps:g} fps "
                    + {"--fps": "(given with --fps)", "stream": "(as the stream states)",
                       "assumed": "(assumed; the stream states no rate)"}[source] + ".",
     }

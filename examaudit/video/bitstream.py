@@ -19,6 +19,10 @@ import av
 import numpy as np
 
 
+#: Frames closer than this on average (over 1000 fps) mean the timestamps are not times.
+MIN_FRAME_INTERVAL_S = 1e-3
+
+
 @dataclass
 class PacketTimeline:
     """Per-packet facts of a recording's video stream, in decode order.
@@ -48,6 +52,8 @@ class PacketTimeline:
     truncated: bool = False
     origin_pts: int | None = None
     derived_fps: float | None = None
+    #: why times were derived: ``none`` (no timestamps) or ``implausible`` (e.g. a zero time scale)
+    derived_why: str | None = None
 
     @property
     def timestamps_derived(self) -> bool:
@@ -137,8 +143,14 @@ def read_packets(path: str | Path, progress: Callable[[float], None] | None = No
     pts_a = np.asarray(pts, dtype=np.int64)
     valid = pts_a >= 0
     derived = None
+    derived_why = None
     if pts_a.size and not valid.any():
-        # No timestamps at all (a raw elementary stream): number the packets at the given rate.
+        derived_why = "none"
+    elif valid.sum() >= 2 and (pts_a[valid].max() - pts_a[valid].min()) * tb / (valid.sum() - 1) < MIN_FRAME_INTERVAL_S:
+        # A zero time scale or a rate of billions per second: the stamps cannot be times.
+        derived_why = "implausible"
+    if derived_why is not None:
+        # No usable timestamps (a raw elementary stream): number the packets at the given rate.
         derived = float(fps)
         pts_a = np.arange(pts_a.size, dtype=np.int64)
         valid = np.ones(pts_a.size, bool)
@@ -164,6 +176,7 @@ def read_packets(path: str | Path, progress: Callable[[float], None] | None = No
         truncated=truncated,
         origin_pts=None if derived is not None or not valid.any() else t0,
         derived_fps=derived,
+        derived_why=derived_why,
     )
 
 
