@@ -35,7 +35,7 @@ from typing import Any, Callable
 from . import __version__
 from .config import ExamPointConfig, load_exam_point
 from .custody import CustodyLog
-from .errors import InputError
+from .errors import InputError, displayable
 from .findings import (
     Finding,
     FindingKind,
@@ -71,7 +71,7 @@ class RecordingJob:
 
     @property
     def label(self) -> str:
-        return f"{self.camera}/{self.path.name}"
+        return f"{self.camera}/{displayable(self.path.name)}"
 
 
 @dataclass
@@ -154,10 +154,10 @@ def unreadable_finding(cfg: ExamPointConfig, outcome: RecordingOutcome) -> Findi
         exam_point=cfg.exam_point,
         room=job.room,
         camera=job.camera,
-        recording=job.path.name,
+        recording=displayable(job.path.name),
         confidence=1.0,
-        reason_zh=f"考点提交的录像 {job.path.name} 无法读取：{outcome.error}",
-        reason_en=f"The recording {job.path.name} handed over by the exam point cannot be read: {outcome.error}",
+        reason_zh=f"考点提交的录像 {displayable(job.path.name)} 无法读取：{outcome.error}",
+        reason_en=f"The recording {displayable(job.path.name)} handed over by the exam point cannot be read: {outcome.error}",
         details={"error": outcome.error},
     )
 
@@ -247,7 +247,7 @@ def collect_recordings(cfg: ExamPointConfig, out_dir: Path, outcomes: list[Recor
     findings: list[Finding] = []
     inputs: list[InputFile] = []
     for o in outcomes:
-        rel = str(o.job.path.relative_to(cfg.base_dir)) if o.job.path.is_relative_to(cfg.base_dir) else str(o.job.path)
+        rel = displayable(o.job.path.relative_to(cfg.base_dir) if o.job.path.is_relative_to(cfg.base_dir) else o.job.path)
         if o.status == "failed":
             findings.append(unreadable_finding(cfg, o))
             custody.append("recording rejected", inputs={rel: o.sha256 or ""}, note=o.error)
@@ -307,7 +307,7 @@ def write_exam_point(cfg: ExamPointConfig, out_dir: Path, outcomes: list[Recordi
             {
                 "room": o.job.room,
                 "camera": o.job.camera,
-                "path": str(o.job.path),
+                "path": displayable(o.job.path),
                 "sha256": o.sha256,
                 "status": o.status,
                 "error": o.error,
@@ -342,7 +342,7 @@ def _rebase(f: Finding, out_dir: Path, outcomes: list[RecordingOutcome]) -> Find
     if not f.evidence or f.recording is None:
         return f
     for o in outcomes:
-        if o.job.path.name == f.recording and o.job.camera == f.camera:
+        if displayable(o.job.path.name) == f.recording and o.job.camera == f.camera:
             prefix = o.job.out_dir.relative_to(out_dir).as_posix()
             ev = [e.model_copy(update={"path": f"{prefix}/{e.path}"}) for e in f.evidence]
             return f.model_copy(update={"evidence": ev})
@@ -425,7 +425,8 @@ def headcount_step(cfg: ExamPointConfig, outcomes: list[RecordingOutcome], sat: 
             continue
         meta = json.loads((o.job.out_dir / "recording.json").read_text(encoding="utf-8"))
         ctx = CameraContext.from_config(cfg, o.job.camera)
-        findings, images = finalise_drafts(drafts, o.job.path, meta.get("reader", "pyav"), ctx, wall0, params)
+        findings, images = finalise_drafts(drafts, o.job.path, meta.get("reader", "pyav"), ctx, wall0, params,
+                                           timing=meta.get("timing"))
         (o.job.out_dir / "frames").mkdir(exist_ok=True)
         for pic in images:
             (o.job.out_dir / "frames" / pic.name).write_bytes(pic.data)
@@ -452,4 +453,4 @@ def _wall_start(rows: list[dict[str, Any]]) -> datetime | None:
 
 
 def command_line(argv: list[str]) -> str:
-    return "examaudit " + " ".join(shlex.quote(a) for a in argv)
+    return displayable("examaudit " + " ".join(shlex.quote(a) for a in argv))

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..config import load_exam_point
-from ..errors import InputError
+from ..errors import InputError, displayable
 from ..outputs import staged_dir
 from ..progress import fraction_bar
 from ..video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
@@ -58,6 +58,18 @@ def read_detector_spec(path: Path | None) -> dict | None:
     return spec
 
 
+def add_fps_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fps", type=float, metavar="RATE",
+                   help="frame rate for footage without timestamps (raw .h264/.265 from RTSP grabbers); "
+                        "default: the rate the stream states, else 25. Times are then derived and say so")
+
+
+def check_fps(fps: float | None) -> float | None:
+    if fps is not None and not (0 < fps <= 1000):
+        raise InputError(f"--fps must be between 0 and 1000, got {fps:g}")
+    return fps
+
+
 def people_params(detector: Path | None) -> PeopleThresholds:
     return PeopleThresholds(detector=read_detector_spec(detector))
 
@@ -79,6 +91,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-width", type=int, default=AnalyzeParams.max_width,
                    help="analyse pictures downscaled to this width (default %(default)s)")
     p.add_argument("--no-people", action="store_true", help="skip the person detector")
+    p.add_argument("--no-osd", action="store_true", help="skip reading the on-screen clock")
+    add_fps_option(p)
     add_detector_option(p)
     p.set_defaults(run=run)
 
@@ -106,13 +120,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--every must be positive, got {args.every}")
     ctx = camera_context(args.video, args.config, args.camera)
     params = AnalyzeParams(every_s=args.every, max_width=args.max_width, people=not args.no_people,
-                           people_thresholds=people_params(args.detector))
+                           osd=not args.no_osd, fps=check_fps(args.fps), people_thresholds=people_params(args.detector))
     with fraction_bar(f"analyze {args.video.name}") as progress:
         result = analyze_recording(args.video, context=ctx, params=params, progress=progress)
-    command = "examaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = displayable("examaudit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     with staged_dir(args.out) as stage:
         write_analysis(result, stage, command)
     s = result.sampling
-    print(f"{args.video.name}: {len(result.findings)} finding(s), {s.samples} samples "
-          f"({s.frames_decoded} frames decoded, {s.frames_skipped} skipped) -> {args.out}")
+    derived = " (times derived: the file has no timestamps)" if result.timing.get("timestamps") == "derived" else ""
+    print(f"{result.recording.name}: {len(result.findings)} finding(s), {s.samples} samples "
+          f"({s.frames_decoded} frames decoded, {s.frames_skipped} skipped){derived} -> {args.out}")
     return 0

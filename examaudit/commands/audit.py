@@ -11,7 +11,7 @@ from ..audit import STATUSES, RecordingOutcome, command_line, run_audit
 from ..errors import InputError
 from ..progress import items_bar
 from ..video.analyze import AnalyzeParams
-from .analyze import add_detector_option, people_params
+from .analyze import add_detector_option, add_fps_option, check_fps, people_params
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -19,6 +19,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--every", type=float, default=AnalyzeParams.every_s, metavar="SECONDS",
                    help=f"video sampling interval (default {AnalyzeParams.every_s:g} s)")
     p.add_argument("--no-people", action="store_true", help="skip the person detector")
+    add_fps_option(p)
     add_detector_option(p)
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                    help="recordings analysed in parallel on this machine (default %(default)s)")
@@ -48,7 +49,7 @@ def params_from(args: argparse.Namespace) -> AnalyzeParams:
         raise InputError(f"--every must be positive, got {args.every}")
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
-    return AnalyzeParams(every_s=args.every, people=not args.no_people,
+    return AnalyzeParams(every_s=args.every, people=not args.no_people, fps=check_fps(args.fps),
                          people_thresholds=people_params(args.detector))
 
 

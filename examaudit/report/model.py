@@ -252,6 +252,14 @@ def finding_views(inputs: ReportInputs, lang: str, show: bool) -> list[FindingVi
     return out
 
 
+def _fps_cell(probe: dict[str, Any], lang: str) -> str:
+    """The frame rate, marked when the footage had no timestamps and its times were derived."""
+    timing = probe.get("timing") or {}
+    if timing.get("timestamps") == "derived":
+        return f"{_short(timing.get('fps'))} ({'无时间戳，时间按帧推算' if lang == 'zh' else 'no timestamps: times derived'})"
+    return _short((probe.get("video") or {}).get("fps", "—"))
+
+
 def _short(v: Any, limit: int = 300) -> str:
     text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -499,7 +507,7 @@ def build_model(inputs: ReportInputs, *, lang: str = "zh", show_personal_data: b
         [[r.room or "—", r.camera or "—", r.name, r.sha256 or "—",
           ((r.probe or {}).get("video") or {}).get("codec", "—"),
           "{}x{}".format(((r.probe or {}).get("video") or {}).get("width", "?"), ((r.probe or {}).get("video") or {}).get("height", "?")),
-          _short(((r.probe or {}).get("video") or {}).get("fps", "—")),
+          _fps_cell(r.probe or {}, lang),
           fmt_footage(_num((r.probe or {}).get("duration_s")))] for r in audit.recordings],
     )
     custody = None

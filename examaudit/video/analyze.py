@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from ..config import Camera, ExamPointConfig
+from ..errors import InputError, displayable
 from ..findings import (
     Evidence,
     Finding,
@@ -119,6 +120,8 @@ class AnalyzeParams:
         people_thresholds: when people in the picture become findings (see :class:`PeopleThresholds`).
         integrity: run the tamper checks (black, covered, defocused, moved, frozen, loops, splices).
         osd: read the burned-in clock (OCR of small crops) and check it against the timeline.
+        fps: frame rate for footage whose packets carry no timestamps (raw .h264/.265);
+            None uses the rate the stream states, else 25.
     """
 
     every_s: float = 5.0
@@ -127,10 +130,13 @@ class AnalyzeParams:
     people_thresholds: PeopleThresholds = field(default_factory=PeopleThresholds)
     integrity: bool = True
     osd: bool = True
+    fps: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = {"every_s": self.every_s, "max_width": self.max_width, "people": self.people,
                 "integrity": self.integrity, "osd": self.osd}
+        if self.fps is not None:
+            out["fps"] = self.fps
         out["people_thresholds"] = self.people_thresholds.as_dict()
         return out
 
@@ -153,10 +159,12 @@ class RecordingAnalysis:
     coverage: list[dict[str, Any]] | None = None
     #: tables the checks hand to :func:`write_analysis` (``seats.csv`` rows, proposed seats, stats).
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: where the footage times come from (see :func:`timing_of`).
+    timing: dict[str, Any] = field(default_factory=dict)
 
     def document(self, command: str) -> FindingsDocument:
         rec = self.recording
-        inputs = [InputFile(role="footage", path=str(rec.path), sha256=rec.sha256, size_bytes=rec.size_bytes)]
+        inputs = [InputFile(role="footage", path=displayable(rec.path), sha256=rec.sha256, size_bytes=rec.size_bytes)]
         model = (self.outputs.get("people_stats") or {}).get("model")
         if model:
             inputs.append(InputFile(role="detector_model", **model))
@@ -172,7 +180,9 @@ class RecordingAnalysis:
                     "packets": len(self.timeline),
                     "gop_s": self.timeline.gop_s,
                     "people": self.outputs.get("people_stats"),
-                    "demux_errors": [{"t_s": t, "error": e} for t, e in self.timeline.errors],
+                    "timing": self.timing,
+                    "demux_errors": [{"t_s": None if t != t else round(t, 3), "error": e}
+                                     for t, e in self.timeline.errors],
                 },
             ),
             findings=self.findings,
@@ -222,7 +232,10 @@ def damage_drafts(tl: PacketTimeline, stats: SamplingStats, declared_s: float | 
     """
     errors = [(t, e) for t, e in tl.errors + stats.errors]
     readable = tl.duration_s
-    short = declared_s is not None and len(tl) > 0 and declared_s - readable > max(2.0, 0.02 * declared_s)
+    # Missing more than a few frames and 2 % of the length: short clips count too (a 1 s
+    # Matroska cut to 0.4 s), while rounding and a last frame's duration do not.
+    short = (declared_s is not None and len(tl) > 0
+             and declared_s - readable > max(0.5, 3 * tl.frame_interval_s, 0.02 * declared_s))
     if not errors and not short:
         return []
     times = [t for t, _ in errors if t == t]
@@ -251,6 +264,41 @@ def damage_drafts(tl: PacketTimeline, stats: SamplingStats, declared_s: float | 
             },
         )
     ]
+
+
+def timing_of(tl: PacketTimeline, rec: Recording, params: AnalyzeParams) -> dict[str, Any]:
+    """Where footage times come from, for recording.json, findings.json and the report."""
+    if tl.derived_fps is None:
+        return {"timestamps": "container", "origin_pts": tl.origin_pts, "time_base": tl.time_base}
+    if params.fps is not None:
+        source = "--fps"
+    elif rec.video.fps is not None:
+        source = "stream"  # the SPS/VPS timing the camera wrote
+    else:
+        source = "assumed"  # nothing stated: FFmpeg's and most cameras' 25 fps
+    implausible = tl.derived_why == "implausible"
+    return {
+        "timestamps": "derived",
+        "fps": tl.derived_fps,
+        "fps_source": source,
+        "why": "implausible" if implausible else "none",
+        "note_zh": ("该录像的时间戳不可信（帧间隔不足 1 毫秒）" if implausible else "该录像没有时间戳")
+                   + f"，时间按帧序号和 {tl.derived_fps:g} 帧/秒推算"
+                   + ({"--fps": "（--fps 指定）", "stream": "（码流声明）", "assumed": "（未声明，假定）"}[source]) + "。",
+        "note_en": ("The recording's timestamps are implausible (frames less than 1 ms apart)" if implausible
+                    else "The recording carries no timestamps")
+                   + f": times are derived from frame numbers at {tl.derived_fps:g} fps "
+                   + {"--fps": "(given with --fps)", "stream": "(as the stream states)",
+                      "assumed": "(assumed; the stream states no rate)"}[source] + ".",
+    }
+
+
+def no_pictures_error(rec: Recording, tl: PacketTimeline, stats: SamplingStats) -> InputError:
+    """The one-line error for a recording from which not a single picture decodes."""
+    errors = tl.errors + stats.errors
+    why = f"; first error: {errors[0][1]}" if errors else ""
+    return InputError(f"no picture could be decoded ({len(tl)} video packets read, {stats.frames_decoded} frames "
+                      f"decoded{why}); nothing about its timestamps can be judged", path=rec.path)
 
 
 def default_checks(params: AnalyzeParams, ctx: CameraContext) -> list[SampleCheck]:
@@ -295,7 +343,7 @@ def analyze_recording(
     if ctx.frame_size is None:
         ctx.frame_size = (rec.video.width, rec.video.height)
     if rec.reader == "pyav":
-        tl = read_packets(rec.path)
+        tl = read_packets(rec.path, fps=params.fps or rec.video.fps or 25.0)
     else:
         tl = PacketTimeline(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, bool), 1.0)
     checks = default_checks(params, ctx) if checks is None else checks
@@ -311,6 +359,8 @@ def analyze_recording(
         max_width=params.max_width,
         progress=progress,
         reader=rec.reader,
+        origin_pts=tl.origin_pts,
+        derived_fps=tl.derived_fps,
     ):
         row: dict[str, Any] = {"t_s": round(sample.t_s, 3)}
         if wall0 is not None:
@@ -326,7 +376,11 @@ def analyze_recording(
         if hasattr(check, "end_sampling"):
             check.end_sampling()
     return_free_memory()
-    drafts = timeline_drafts(tl) + damage_drafts(tl, stats, rec.duration_s)
+    if stats.samples == 0:
+        # Not one picture: every timestamp claim would rest on packets nobody can look at.
+        raise no_pictures_error(rec, tl, stats)
+    timing = timing_of(tl, rec, params)
+    drafts = timeline_drafts(tl) + damage_drafts(tl, stats, rec.duration_s if rec.declares_duration else None)
     if params.integrity:
         from .integrity import frame_rate_drafts
 
@@ -351,41 +405,52 @@ def analyze_recording(
                                  tz=ctx.config.tz)
         coverage = [c.as_dict() for c in spans]
         drafts.extend(coverage_drafts(spans, wall0))
-    findings, images = finalise_drafts(drafts, rec.path, rec.reader, ctx, wall0, params)
+    findings, images = finalise_drafts(drafts, rec.path, rec.reader, ctx, wall0, params, timing=timing)
     if progress:
         progress(1.0)
-    result = RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc(), coverage)
+    result = RecordingAnalysis(rec, tl, stats, rows, findings, images, params, ctx, started, now_utc(), coverage,
+                               timing=timing)
     for check in checks:
         result.outputs.update(getattr(check, "outputs", dict)())
     return result
 
 
 def finalise_drafts(
-    drafts: list[Draft], path: Path, reader: str, ctx: CameraContext, wall0: datetime | None, params: AnalyzeParams
+    drafts: list[Draft], path: Path, reader: str, ctx: CameraContext, wall0: datetime | None, params: AnalyzeParams,
+    *, timing: dict[str, Any] | None = None,
 ) -> tuple[list[Finding], list[EvidenceImage]]:
     """Attach ids, wall-clock times and evidence pictures (decoded from ``path``) to drafts.
 
     ``analyze`` calls it for its own drafts; ``audit`` for the drafts it makes later from a
-    recording's rows (the headcount against the records)."""
+    recording's rows (the headcount against the records). ``timing`` (see :func:`timing_of`)
+    says where footage second 0 is. A picture that cannot be decoded is listed in the
+    finding's ``details.missing_frames``; it never fails the run."""
     from .draw import draw_overlay
 
     path = Path(path)
+    timing = timing or {}
     want = [t for d in drafts for t, _ in d.frames]
-    pictures = frames_at(path, want, reader=reader) if want else {}
+    pictures = frames_at(path, want, reader=reader, origin_pts=timing.get("origin_pts"),
+                         derived_fps=timing.get("fps") if timing.get("timestamps") == "derived" else None) if want else {}
     findings: list[Finding] = []
     images: list[EvidenceImage] = []
-    stem = path.stem
+    stem = displayable(path.stem)
     for d in drafts:
         evidence: list[Evidence] = []
         pics = list(d.evidence_images)
+        missing = []
         for t, caption in d.frames:
             img = pictures.get(round(float(t), 3))
             if img is None:
+                missing.append({"t_s": round(float(t), 3), "caption": caption})
                 continue
             drawn = draw_overlay(img, d.overlay, caption=f"{caption}  t={t:.1f}s", scale_from=params.max_width)
             pics.append(EvidenceImage(f"{stem}_{d.kind.value}_{t:09.2f}.jpg", encode_jpeg(drawn), t, caption))
         for pic in pics:
             evidence.append(Evidence(type="frame", path=f"frames/{pic.name}", sha256=pic.sha256, t_s=pic.t_s, caption=pic.caption))
+        details = dict(d.details)
+        if missing:
+            details["missing_frames"] = missing
         images.extend(pics)
         wall = {}
         if d.wall_span is not None:
@@ -403,7 +468,7 @@ def finalise_drafts(
                 exam_point=ctx.exam_point,
                 room=ctx.room,
                 camera=ctx.camera_id,
-                recording=path.name,
+                recording=displayable(path.name),
                 candidate_id=d.candidate_id,
                 start_s=None if d.start_s is None else round(max(0.0, d.start_s), 3),
                 end_s=None if d.end_s is None else round(max(0.0, d.end_s), 3),
@@ -411,7 +476,7 @@ def finalise_drafts(
                 evidence=evidence,
                 reason_zh=d.reason_zh,
                 reason_en=d.reason_en,
-                details=d.details,
+                details=details,
                 **wall,
             )
         )
@@ -435,6 +500,7 @@ def write_analysis(result: RecordingAnalysis, out_dir: Path, command: str) -> No
         (out_dir / "coverage.json").write_text(json.dumps(result.coverage, indent=2, ensure_ascii=False) + "\n",
                                                encoding="utf-8")
     probe = result.recording.to_dict()
+    probe["timing"] = result.timing
     probe["timeline"] = {
         "packets": len(result.timeline),
         "gop_s": result.timeline.gop_s,

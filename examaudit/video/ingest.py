@@ -19,14 +19,17 @@ Example:
 from __future__ import annotations
 
 import os
+import struct
+import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import av
 
-from ..errors import InputError
+from ..errors import InputError, displayable
 from ..outputs import sha256_file
 
 # OpenCV's bundled FFmpeg prints its own complaints to stderr; our one-line errors say it better.
@@ -34,6 +37,17 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 #: Larger than any CCTV camera; anything bigger is a corrupt header or a hostile file.
 MAX_DIMENSION = 8192
+
+#: Demuxers of bare elementary streams: their packets carry no timestamps, and the rate
+#: FFmpeg reports for them (25) is its own default, not the camera's.
+RAW_FORMATS = frozenset({"h264", "hevc", "vvc", "m4v", "cavsvideo", "mpegvideo", "avs2", "avs3"})
+
+#: Containers whose header states the recording's length; FFmpeg estimates it for the others
+#: (from PTS at both ends, or from the bit rate), which proves nothing about truncation.
+DECLARED_DURATION_FORMATS = ("mov", "mp4", "matroska", "webm", "avi", "flv", "asf")
+
+#: A stated rate outside this range is a corrupt or hostile header, not a camera setting.
+PLAUSIBLE_FPS = (0.5, 300.0)
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,8 @@ class VideoStreamInfo:
     width: int
     height: int
     pix_fmt: str | None
+    #: frames per second as the container (or, for a raw stream, its SPS/VPS timing) states it;
+    #: None when nothing plausible is stated.
     fps: float | None
     time_base: str
     start_time_s: float
@@ -78,12 +94,58 @@ class Recording:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return display_name(self.path)
+
+    @property
+    def raw_stream(self) -> bool:
+        """A bare H.264/H.265/... elementary stream: no container, no timestamps."""
+        return self.container in RAW_FORMATS
+
+    @property
+    def declares_duration(self) -> bool:
+        """Whether the container's header states the length (so a shorter file was cut)."""
+        return any(part in DECLARED_DURATION_FORMATS for part in self.container.split(","))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["path"] = str(self.path)
+        d["path"] = display_path(self.path)
         return d
+
+
+def display_name(path: str | Path) -> str:
+    """The file name as text that can be written to JSON and shown (see :func:`displayable`)."""
+    return displayable(Path(path).name)
+
+
+def display_path(path: str | Path) -> str:
+    return displayable(path)
+
+
+@contextmanager
+def opencv_path(path: str | Path) -> Iterator[str]:
+    """A path OpenCV can open. OpenCV crashes the process (SIGSEGV) on a name that is not
+    valid UTF-8, so such a file is reached through a symlink with a plain name."""
+    path = Path(path)
+    try:
+        str(path).encode("utf-8")
+        yield str(path)
+        return
+    except UnicodeEncodeError:
+        pass
+    with tempfile.TemporaryDirectory(prefix="examaudit-") as tmp:
+        link = Path(tmp) / ("footage" + "".join(c for c in path.suffix if c.isascii() and c.isalnum() or c == "."))
+        link.symlink_to(path.resolve())
+        yield str(link)
+
+
+def plausible_fps(rate: Any) -> float | None:
+    try:
+        fps = float(rate) if rate else None
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if fps is None or not (PLAUSIBLE_FPS[0] <= fps <= PLAUSIBLE_FPS[1]):
+        return None
+    return fps
 
 
 def _check_file(path: Path) -> int:
@@ -110,7 +172,8 @@ def _probe_pyav(path: Path) -> tuple[str, float | None, float, VideoStreamInfo, 
         if not videos:
             audio = len(container.streams.audio)
             what = "audio only" if audio else "no streams FFmpeg can use"
-            raise InputError(f"no video stream ({what})", path=path)
+            found = None if audio else mp4_structure(path)
+            raise InputError(f"no video stream ({what}{'; ' + found if found else ''})", path=path)
         vs = videos[0]
         cc = vs.codec_context
         if cc is None:
@@ -121,14 +184,17 @@ def _probe_pyav(path: Path) -> tuple[str, float | None, float, VideoStreamInfo, 
         tb = vs.time_base or Fraction(1, 1)
         start = float(vs.start_time * tb) if vs.start_time is not None else 0.0
         dur = float(vs.duration * tb) if vs.duration else None
-        rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+        if container.format.name in RAW_FORMATS:
+            rate = cc.framerate  # the SPS/VPS timing, when the camera wrote one
+        else:
+            rate = vs.average_rate or vs.guessed_rate or vs.base_rate
         info = VideoStreamInfo(
             index=vs.index,
             codec=cc.name,
             width=cc.width,
             height=cc.height,
             pix_fmt=cc.format.name if cc.format is not None else None,
-            fps=float(rate) if rate else None,
+            fps=plausible_fps(rate),
             time_base=str(tb),
             start_time_s=start,
             duration_s=dur,
@@ -143,25 +209,60 @@ def _probe_pyav(path: Path) -> tuple[str, float | None, float, VideoStreamInfo, 
 def _probe_opencv(path: Path, why: str) -> tuple[str, float | None, float, VideoStreamInfo, int, dict[str, str]]:
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
-    try:
-        ok, frame = cap.read() if cap.isOpened() else (False, None)
-        if not ok or frame is None:
-            raise InputError(f"not a readable video ({why})", path=path)
-        h, w = frame.shape[:2]
-        _check_dimensions(path, w, h)
-        fps = cap.get(cv2.CAP_PROP_FPS) or None
-        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-        dur = (n / fps) if (n and fps) else None
-        info = VideoStreamInfo(0, "unknown", w, h, None, fps, "1/1000", 0.0, dur, n, None)
-        return "opencv", dur, 0.0, info, 0, {}
-    finally:
-        cap.release()
+    with opencv_path(path) as name:
+        cap = cv2.VideoCapture(name)
+        try:
+            ok, frame = cap.read() if cap.isOpened() else (False, None)
+            if not ok or frame is None:
+                raise InputError(f"not a readable video ({why})", path=path)
+            h, w = frame.shape[:2]
+            _check_dimensions(path, w, h)
+            fps = plausible_fps(cap.get(cv2.CAP_PROP_FPS))
+            n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) or None
+            n = n if n is not None and 0 < n < 2**31 else None
+            dur = (n / fps) if (n and fps) else None
+            info = VideoStreamInfo(0, "unknown", w, h, None, fps, "1/1000", 0.0, dur, n, None)
+            return "opencv", dur, 0.0, info, 0, {}
+        finally:
+            cap.release()
 
 
-def _looks_like_mp4(path: Path) -> bool:
+def mp4_structure(path: Path) -> str | None:
+    """What an MP4 that FFmpeg rejected actually holds, in a few words; None if it is no MP4.
+
+    Walks the top-level boxes (ftyp, moov, mdat, ...) the way a player does, so the message
+    says whether the index is missing, cut short or present but unreadable.
+    """
+    size = path.stat().st_size
     with open(path, "rb") as fh:
-        return fh.read(8)[4:8] == b"ftyp"
+        head = fh.read(8)
+        if len(head) < 8 or head[4:8] != b"ftyp":
+            return None
+        pos, boxes = 0, {}
+        while pos + 8 <= size:
+            fh.seek(pos)
+            hdr = fh.read(16)
+            n, kind = struct.unpack(">I4s", hdr[:8])
+            if n == 1 and len(hdr) >= 16:
+                n = struct.unpack(">Q", hdr[8:16])[0]
+            elif n == 0:
+                n = size - pos  # "to the end of the file"
+            name = kind.decode("latin-1")
+            if n < 8 or not name.isprintable():
+                return f"it starts like an MP4 but the box at byte {pos} is damaged"
+            if pos + n > size:
+                if name == "moov":
+                    return (f"its index (moov) is cut short: {size - pos} of {n} bytes are present; "
+                            "truncated or still being written?")
+                if name == "mdat" and "moov" not in boxes:
+                    return ("its picture data (mdat) is cut short and the index (moov), which would "
+                            "follow it, is missing: truncated or still being written?")
+                return f"its {name!r} box at byte {pos} runs past the end of the file: truncated?"
+            boxes[name] = pos
+            pos += n
+    if "moov" not in boxes:
+        return "it starts like an MP4 but its index (moov) is missing: truncated or still being written?"
+    return f"its index (moov, at byte {boxes['moov']}) is present but invalid"
 
 
 def ingest(path: str | Path) -> Recording:
@@ -178,11 +279,12 @@ def ingest(path: str | Path) -> Recording:
         reader = "pyav"
     except InputError:
         raise
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError, IndexError) as exc:
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError, IndexError, OverflowError) as exc:
         # Some NVR exports have headers FFmpeg's demuxers reject but OpenCV's backends accept.
         why = getattr(exc, "strerror", None) or str(exc)
-        if _looks_like_mp4(path):
-            why += "; it starts like an MP4 but its index (moov) is missing: truncated or still being written?"
+        found = mp4_structure(path)
+        if found:
+            why += "; " + found
         fmt, dur, start, info, audio, meta = _probe_opencv(path, why)
         reader = "opencv"
     return Recording(

@@ -69,6 +69,26 @@ def choose_mode(gop_s: float | None, every_s: float) -> str:
     return "sequential"
 
 
+def number_packets(demux: Iterator[av.Packet], stream: av.VideoStream, derived_fps: float | None) -> Iterator[av.Packet]:
+    """Pass packets through; in a stream without timestamps, stamp each with its number.
+
+    A raw H.264/H.265 stream has no PTS at all. Stamping packet *n* with ``n / derived_fps``
+    (in the stream's time base) lets the decoder carry the time to the frame, through
+    keyframe-only decoding and B-frame reordering alike, so sampler, bitstream pass and
+    evidence frames all number the same picture the same way.
+    """
+    if derived_fps is None:
+        yield from demux
+        return
+    tb = float(stream.time_base) if stream.time_base else 1.0 / derived_fps
+    n = 0
+    for packet in demux:
+        if packet.size:
+            packet.pts = packet.dts = int(round(n / derived_fps / tb))
+            n += 1
+        yield packet
+
+
 def iter_samples(
     path: str | Path,
     every_s: float,
@@ -79,6 +99,8 @@ def iter_samples(
     max_width: int | None = None,
     progress: Callable[[float], None] | None = None,
     reader: str = "pyav",
+    origin_pts: int | None = None,
+    derived_fps: float | None = None,
 ) -> Iterator[Sample]:
     """Yield one sample per ``every_s`` seconds of footage.
 
@@ -88,6 +110,9 @@ def iter_samples(
         total_frames: packets in the stream, to count skipped frames exactly.
         max_width: downscale wider pictures during colour conversion (cheaper than after).
         reader: ``pyav`` or ``opencv`` (the fallback for files PyAV cannot open).
+        origin_pts: the PTS of footage second 0 (from the bitstream pass); without it, the
+            first decoded frame is second 0.
+        derived_fps: the stream has no timestamps: number its packets at this rate.
 
     Decoding errors inside the stream are recorded in ``stats.errors`` with their time, and
     sampling continues after the damage.
@@ -108,7 +133,9 @@ def iter_samples(
             stream.codec_context.skip_frame = "NONKEY"
         tb = float(stream.time_base) if stream.time_base else 1.0
         duration = float(container.duration / av.time_base) if container.duration else None
-        t0: float | None = None
+        origin = None if origin_pts is None else origin_pts * tb
+        if derived_fps is not None:
+            origin = 0.0
         next_due = 0.0
         # Keyframes a little early still count: a 2 s GOP sampled every 2 s must not drift
         # into taking every other keyframe because of PTS rounding. With every frame
@@ -117,31 +144,36 @@ def iter_samples(
         slack = min(0.25 * every_s, 0.5 * (gop_s or every_s)) if stats.mode == "keyframes" else 1e-3
         index = 0
         last_t = 0.0
-        for packet in container.demux(stream):
+        for packet in number_packets(container.demux(stream), stream, derived_fps):
             try:
                 frames = packet.decode()
-            except av.error.FFmpegError as exc:
+            except (av.error.FFmpegError, ValueError) as exc:
                 # The flush packet at the end has no PTS; the damage is then after the last frame.
-                t = (packet.pts * tb - (t0 or 0.0)) if packet.pts is not None else last_t
+                t = (packet.pts * tb - (origin or 0.0)) if packet.pts is not None and origin is not None else last_t
                 stats.errors.append((t, f"decode error: {exc}"))
                 continue
             for frame in frames:
                 stats.frames_decoded += 1
-                if frame.pts is None:
+                ts = frame.pts if frame.pts is not None else frame.dts
+                if ts is None:
                     continue
-                t_abs = frame.pts * tb
-                if t0 is None:
-                    t0 = t_abs
-                t = last_t = t_abs - t0
+                t_abs = ts * tb
+                if origin is None:
+                    origin = t_abs
+                t = last_t = t_abs - origin
                 if t + slack < next_due:
                     continue
-                image = _to_bgr(frame, max_width)
-                yield Sample(index=index, t_s=float(t), pts=int(frame.pts), keyframe=bool(frame.key_frame), image=image)
+                try:
+                    image = _to_bgr(frame, max_width)
+                except (av.error.FFmpegError, ValueError) as exc:
+                    stats.errors.append((t, f"picture conversion failed: {exc}"))
+                    continue
+                yield Sample(index=index, t_s=float(t), pts=int(ts), keyframe=bool(frame.key_frame), image=image)
                 index += 1
                 stats.samples = index
                 next_due = max(next_due + every_s, t + every_s - slack)
                 if progress and duration:
-                    progress(min(1.0, t / duration))
+                    progress(min(1.0, max(0.0, t / duration)))
     if total_frames is not None:
         stats.frames_skipped = max(0, total_frames - stats.frames_decoded)
 
@@ -156,10 +188,18 @@ def _to_bgr(frame: av.VideoFrame, max_width: int | None) -> np.ndarray:
 def _iter_opencv(path: Path, every_s: float, stats: SamplingStats, max_width: int | None) -> Iterator[Sample]:
     import cv2
 
+    from .ingest import opencv_path, plausible_fps
+
     stats.mode = "opencv-grab"
-    cap = cv2.VideoCapture(str(path))
+    with opencv_path(path) as name:
+        cap = cv2.VideoCapture(name)
+        yield from _grab_opencv(cap, every_s, stats, max_width, plausible_fps(cap.get(cv2.CAP_PROP_FPS)) or 25.0)
+
+
+def _grab_opencv(cap, every_s: float, stats: SamplingStats, max_width: int | None, fps: float) -> Iterator[Sample]:
+    import cv2
+
     try:
-        fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
         next_due = 0.0
         index = frame_no = 0
         while True:
