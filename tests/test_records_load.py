@@ -141,3 +141,17 @@ def test_quoted_fields_crlf_and_blank_lines(tmp_path):
     roster, rejected = load_roster(q)
     assert list(roster.name) == ["Zhang, San", "two\nlines"]
     assert [(r.row, r.column) for r in rejected] == [(5, "*")]
+
+
+def test_an_omitted_answer_is_data_scored_wrong_not_a_rejected_row(tmp_path):
+    roster = _write(tmp_path / "roster.csv", "candidate_id,exam_point,session\nC1,EP,S1\nC2,EP,S1\n")
+    scores = _write(tmp_path / "scores.csv", "candidate_id,exam_point,session,total\nC1,EP,S1,50\nC2,EP,S1,0\n")
+    resp = _write(tmp_path / "responses.csv", "candidate_id,item_id,response,correct,seconds\n"
+                  "C1,Q1,A,1,20\nC1,Q2,,0,35\nC2,Q1,B,0,18\nC2,Q2,—,0,40\n")
+    tables = load_records(roster, scores, resp)
+    assert len(tables.responses) == 4
+    assert not [p for p in tables.rejected if p.action == "rejected"], tables.rejected
+    x, r, t = tables.responses.matrices(np.array(["C1", "C2"], dtype=object))
+    assert x[0, 1] == 0 and t[1, 1] == 40
+    # Both omitted Q2: no answer, not "the same wrong answer" for the similarity screen.
+    assert r[0, 1] == -1 and r[1, 1] == -1 and r[0, 0] != r[1, 0]

@@ -38,13 +38,17 @@ class TableSpec:
     """Which columns one input file must and may have.
 
     ``one_of`` lists groups of which at least one column must be present (certificates name
-    the holder by candidate id or by ID number).
+    the holder by candidate id or by ID number). ``may_be_empty`` names required columns whose
+    empty cells are data, not a bad row: a candidate who left an item unanswered (omitted or
+    not reached) answered nothing, and the screens score that as wrong with its time.
     """
 
     role: str
     required: tuple[Column, ...]
     optional: tuple[Column, ...] = ()
     one_of: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+    #: Required columns whose cells may be empty, because empty is data: an omitted answer.
+    may_be_empty: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -83,7 +87,7 @@ CATEGORY = Column("category", "操作类别", aliases=("证书类别", "工种",
 
 ROSTER = TableSpec("roster", (CANDIDATE_ID, EXAM_POINT, SESSION), (NAME, ID_NUMBER, PHONE, ROOM, SEAT, CATEGORY))
 SCORES = TableSpec("scores", (CANDIDATE_ID, EXAM_POINT, SESSION, TOTAL), (PASSED, PASS_MARK, STARTED_AT, SUBMITTED_AT))
-RESPONSES = TableSpec("responses", (CANDIDATE_ID, ITEM_ID, RESPONSE, CORRECT, SECONDS))
+RESPONSES = TableSpec("responses", (CANDIDATE_ID, ITEM_ID, RESPONSE, CORRECT, SECONDS), may_be_empty=("response",))
 CALLBACKS = TableSpec("callbacks", (CANDIDATE_ID, CALLED_AT, OUTCOME, ATTENDED_TRAINING, SAT_IN_PERSON, PAID_INTERMEDIARY), (NOTES,))
 CERTIFICATES = TableSpec(
     "certificates",

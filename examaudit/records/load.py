@@ -285,8 +285,8 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
         for name, pos in found.items():
             col = spec.column(name)
             vals = chunk.columns[pos]
-            is_req = name in required
-            if name not in coders and col.kind != "yesno":
+            is_req = name in required and name not in spec.may_be_empty
+            if (name not in coders or name in spec.may_be_empty) and col.kind != "yesno":
                 vals = _blank_marks(vals)
             if name == "id_number":
                 mask = chunk.numeric.get(pos)
@@ -300,7 +300,8 @@ def read_columns(path: str | Path, spec: C.TableSpec, coded: tuple[str, ...] = (
             if name in coders:
                 v = coders[name].encode(vals)
                 empty_code = coders[name].codes.get("", -1)
-                bad, reason = v == empty_code, "empty required value"
+                bad = (v == empty_code) if is_req else np.zeros(len(v), dtype=bool)
+                reason = "empty required value"
             elif col.kind == "text":
                 v = np.array([x.strip() for x in vals], dtype=object)
                 bad, reason = (v == "") if is_req else np.zeros(len(v), dtype=bool), "empty required value"

@@ -113,7 +113,7 @@ class Responses:
         return len(self.person)
 
     def matrices(self, candidate_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Dense (candidates x items) correct (``nan`` missing), response code (-1) and seconds (``nan``).
+        """Dense (candidates x items) correct (``nan`` missing), response code (-1 missing or omitted) and seconds (``nan``).
 
         Rows follow ``candidate_ids``; candidates without responses get all-missing rows.
         """
@@ -128,6 +128,11 @@ class Responses:
         x[rows[keep], self.item[keep]] = self.correct[keep]
         r[rows[keep], self.item[keep]] = self.response[keep]
         t[rows[keep], self.item[keep]] = self.seconds[keep]
+        # An omitted answer is scored wrong with its time, but it is no answer: two candidates who
+        # both ran out of time at the end of the form did not give "the same wrong answer".
+        omitted = np.flatnonzero(np.asarray([str(v).strip() == "" for v in self.response_labels], dtype=bool))
+        if len(omitted):
+            r[np.isin(r, omitted)] = -1
         return x, r, t
 
 
