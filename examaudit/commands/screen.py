@@ -10,7 +10,7 @@ from pathlib import Path
 from ..audit import command_line
 from ..errors import InputError
 from ..progress import _enabled
-from .analyze import add_detector_option
+from .analyze import add_detector_option, add_fps_option
 from .audit import params_from
 
 
@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fdr", type=float, default=0.10, help="false discovery rate for the province ranking (default 0.10)")
     p.add_argument("--every", type=float, default=5.0, metavar="SECONDS", help="video sampling interval (default 5 s)")
     p.add_argument("--no-people", action="store_true", help="skip the person detector")
+    add_fps_option(p)
     add_detector_option(p)
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language (default zh)")
     p.add_argument("--show-personal-data", action="store_true",
