@@ -24,6 +24,7 @@ read becomes a ``video_unreadable`` finding; it never stops the others.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -68,6 +69,9 @@ class RecordingJob:
     path: Path
     out_dir: Path
     params: AnalyzeParams
+    #: sha256 of what the config says about this camera (seats, zone, footage start) and the
+    #: schedule: an edited seat map must not reuse a result analysed with the old one
+    setup: str = ""
 
     @property
     def label(self) -> str:
@@ -106,12 +110,24 @@ def plan_recordings(config_path: Path, cfg: ExamPointConfig, out_dir: Path, para
     for room, cam in cfg.cameras():
         for rel in cam.footage:
             path = cfg.resolve(rel)
-            jobs.append(RecordingJob(config_path, room.id, cam.id, path, out_dir / "video" / cam.id / path.stem, params))
+            jobs.append(RecordingJob(config_path, room.id, cam.id, path, out_dir / "video" / cam.id / path.stem, params,
+                                     camera_setup(cfg, room.id, cam.id)))
     return jobs
 
 
+def camera_setup(cfg: ExamPointConfig, room_id: str, camera_id: str) -> str:
+    """A digest of everything the config tells the analysis of one camera (not where its files lie)."""
+    _, cam = cfg.camera(camera_id)
+    doc = {"camera": cam.model_dump(mode="json", exclude={"footage"}), "timezone": cfg.timezone,
+           "sessions": [s.model_dump(mode="json") for s in cfg.sessions_for_room(room_id)]}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def _done_marker(job: RecordingJob, sha: str) -> dict[str, Any]:
-    return {"sha256": sha, "parameters": job.params.as_dict(), "tool_version": __version__}
+    marker = {"sha256": sha, "parameters": job.params.as_dict(), "tool_version": __version__}
+    if job.setup:
+        marker["setup"] = job.setup
+    return marker
 
 
 def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = None) -> RecordingOutcome:
