@@ -86,6 +86,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     exam_point_id: Mapped[int] = mapped_column(ForeignKey("exam_points.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="audit")
+    #: the exam_point.yaml this run audits, relative to the data directory (each import is its own folder)
+    config_path: Mapped[str] = mapped_column(String(512))
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")

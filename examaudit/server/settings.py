@@ -47,6 +47,9 @@ class Settings(BaseModel):
     max_import_files: int = 5000
     max_compression_ratio: float = 200.0  # zip bombs: unpacked/packed per member and overall
     job_audit_workers: int = 1  # processes per audit (run_audit's own pool)
+    #: AnalyzeParams overrides for every audit (empty: the same defaults as `examaudit audit`)
+    audit_params: dict = Field(default_factory=dict)
+    report_pdf: bool = True  # also print report.pdf (WeasyPrint, seconds per report)
     extra: dict = Field(default_factory=dict)
 
     @property

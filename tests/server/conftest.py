@@ -75,10 +75,13 @@ class ServerUnderTest:
 def server_factory(tmp_path):
     made = []
 
-    def make(workers: int = 0, data_dir: Path | None = None, **kw) -> ServerUnderTest:
+    def make(workers: int = 0, data_dir: Path | None = None, fast: bool = True, **kw) -> ServerUnderTest:
+        """``fast``: audits without the person detector and reports without the PDF (seconds, not tens)."""
         from examaudit.server.app import create_app
         from examaudit.server.settings import Settings
 
+        if fast:
+            kw = {"audit_params": {"people": False}, "report_pdf": False, **kw}
         settings = Settings.from_env(data_dir or tmp_path / "data", workers=workers, **kw)
         app = create_app(settings)
         client = TestClient(app)

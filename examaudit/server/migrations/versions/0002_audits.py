@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("exam_point_id", sa.Integer, sa.ForeignKey("exam_points.id"), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("config_path", sa.String(512), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("progress", sa.Float, nullable=False),
         sa.Column("message", sa.Text, nullable=False),
