@@ -19,6 +19,7 @@ from typing import Any
 
 from ..findings import KIND_TITLES, Finding, FindingKind, Severity
 from ..report.auditdir import RecordingData, ReportInputs, load_audit_dir, load_report_inputs
+from ..report.reviews import ReviewDecision
 from ..report.model import ReportModel, build_model, fmt_footage, sample_intervals
 
 WIDTH = 1000.0
@@ -284,26 +285,63 @@ def headcounts(inputs: ReportInputs, height: float = 160.0) -> list[HeadcountSer
 
 
 @lru_cache(maxsize=16)
-def _page_cached(audit_dir: str, mtime: float, lang: str, show: bool) -> ExamPointPage:
+def _page_cached(audit_dir: str, mtime: float, lang: str, show: bool,
+                 reviews: tuple[tuple[str, str, str, str, str], ...]) -> ExamPointPage:
     from ..report.render import draw_charts
 
     inputs = load_report_inputs(load_audit_dir(audit_dir))
-    model = build_model(inputs, lang=lang, show_personal_data=show)
+    decisions = {r[0]: ReviewDecision(*r) for r in reviews}
+    model = build_model(inputs, lang=lang, show_personal_data=show, reviews=decisions)
     findings = inputs.audit.findings.sorted().findings if inputs.audit.findings else []
     charts = draw_charts(model)
     charts.pop("coverage", None)  # the page draws its own, clickable timeline
     return ExamPointPage(model, timelines(inputs, findings, lang), headcounts(inputs), charts, findings)
 
 
-def exam_point_page(audit_dir: str | Path, lang: str, show_personal_data: bool) -> ExamPointPage:
-    """Everything the exam point page draws; cached per audit folder version (findings.json's mtime)."""
+def exam_point_page(audit_dir: str | Path, lang: str, show_personal_data: bool,
+                    reviews: dict[str, ReviewDecision] | None = None) -> ExamPointPage:
+    """Everything the exam point page draws, with the risk counted as the report counts it (dismissed
+    findings left out). Cached per audit version (findings.json's mtime) and review state."""
     d = Path(audit_dir)
     f = d / "findings.json"
     mtime = f.stat().st_mtime if f.is_file() else 0.0
-    return _page_cached(str(d.resolve()), mtime, lang, bool(show_personal_data))
+    key = tuple(sorted((r.finding_id, r.decision, r.comment, r.by, str(r.at)) for r in (reviews or {}).values()))
+    return _page_cached(str(d.resolve()), mtime, lang, bool(show_personal_data), key)
 
 
 def footage_time(f: Finding) -> str:
     if f.start_s is None:
         return "—"
     return f"{fmt_footage(f.start_s)}–{fmt_footage(f.end_s)}"
+
+
+# ----------------------------------------------------------------------------- the province dashboard
+
+REVIEW_STATUSES = ("unreviewed", "in_review", "reviewed")
+
+
+def dashboard_row(code: str, name: str, city: str | None, findings: list[Finding],
+                  reviews: dict[str, ReviewDecision], job: dict[str, Any] | None, lang: str,
+                  show_personal_data: bool) -> dict[str, Any]:
+    """One exam point as the dashboard lists it: risk as the report counts it (dismissed left out),
+    q-value of the fused screen, the three strongest reasons, counts by severity, review status."""
+    from ..report.model import risk_view
+    from ..report.reviews import counted_findings
+
+    counted = counted_findings(findings, reviews)
+    risk = risk_view(counted, lang, show_personal_data)
+    q = None
+    for f in findings:
+        if f.kind == FindingKind.exam_point_risk:
+            q = _float(f.details.get("q_value"))
+    reviewable = [f for f in findings if Severity(f.severity) != Severity.info]
+    done = sum(1 for f in reviewable if f.id in reviews)
+    status = "unreviewed" if done == 0 else ("reviewed" if done >= len(reviewable) else "in_review")
+    counts = risk.counts
+    return {
+        "code": code, "name": name, "city": city, "audited": bool(findings) or (job or {}).get("state") == "done",
+        "risk_level": risk.level, "risk_score": risk.score, "q_value": q, "reasons": risk.reasons,
+        "counts": counts, "review_status": status, "reviewed": done, "reviewable": len(reviewable), "job": job,
+        # severity counts as one sortable number: critical dominates high dominates medium ...
+        "sort_counts": sum(counts.get(s.value, 0) * 1000 ** s.rank for s in Severity),
+    }

@@ -47,19 +47,51 @@
     dlg.showModal();
   });
 
-  // ------------------------------------------------------------ review form: a dismissal needs a comment
+  // ------------------------------------------------------------ review form: a dismissal needs a comment;
+  // the decision goes to the JSON API (POST /api/v1/findings/{id}/review), then the box is redrawn
+  function reviewError(form, text) {
+    const msg = form.querySelector(".comment-error");
+    if (msg) { msg.textContent = text; msg.hidden = false; }
+  }
+
   document.addEventListener("submit", function (ev) {
     const form = ev.target.closest("form.review-form");
     if (!form) return;
     const submitter = ev.submitter;
+    const decision = submitter ? submitter.value : "";
     const comment = form.querySelector("textarea[name=comment]");
-    if (submitter && submitter.value === "dismissed" && comment && !comment.value.trim()) {
+    if (decision === "dismissed" && comment && !comment.value.trim()) {
       ev.preventDefault();
-      const msg = form.querySelector(".comment-error");
-      if (msg) msg.hidden = false;
+      reviewError(form, form.querySelector("#comment-help").textContent);
       comment.setAttribute("aria-invalid", "true");
       comment.focus();
+      return;
     }
+    if (!form.dataset.api || !window.fetch) return; // plain form post as a fallback
+    ev.preventDefault();
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    const csrf = document.body.dataset.csrf;
+    fetch(form.dataset.api, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ decision: decision, comment: comment ? comment.value : "" }),
+    }).then(function (r) {
+      if (!r.ok) return r.json().then(function (b) { throw new Error(b.detail || r.status); });
+      return fetch(form.dataset.panel, { credentials: "same-origin" }).then(function (p) { return p.text(); });
+    }).then(function (html) {
+      const panel = document.getElementById("review-panel");
+      panel.innerHTML = html;
+      const badge = document.getElementById("decision-badge");
+      const now = panel.querySelector("[data-testid=decision]");
+      if (badge && now) badge.innerHTML = now.innerHTML;
+      const saved = document.createElement("div");
+      saved.className = "flash ok"; saved.setAttribute("role", "status");
+      saved.textContent = document.body.dataset.lang === "en" ? "Saved." : "已保存。";
+      panel.prepend(saved);
+    }).catch(function (err) {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      reviewError(form, String(err.message || err));
+    });
   });
 
   // ------------------------------------------------------------ keyboard: J/K next/previous, C/D/U decide
