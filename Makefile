@@ -51,6 +51,11 @@ test: $(STAMP) sysdeps
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
+# The browser test: Debian chromium driven by Playwright against `examaudit serve` on a free local
+# port; screenshots of every page go to out/screenshots/. A few minutes; .ci/run calls it.
+e2e: $(STAMP) sysdeps
+	$(PY) -m pytest tests/e2e -m e2e -o addopts="" -q -p no:cacheprovider
+
 # Benchmarks print ratios (x real-time, x a naive baseline); they are not part of `make test`.
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
