@@ -285,28 +285,35 @@ def headcounts(inputs: ReportInputs, height: float = 160.0) -> list[HeadcountSer
 
 
 @lru_cache(maxsize=16)
-def _page_cached(audit_dir: str, mtime: float, lang: str, show: bool,
-                 reviews: tuple[tuple[str, str, str, str, str], ...]) -> ExamPointPage:
+def _inputs_cached(audit_dir: str, mtime: float) -> ReportInputs:
+    return load_report_inputs(load_audit_dir(audit_dir))
+
+
+@lru_cache(maxsize=16)
+def _charts_cached(audit_dir: str, mtime: float, lang: str, show: bool) -> dict[str, Any]:
+    """The records charts (matplotlib, seconds each on a busy machine): they do not depend on reviews."""
     from ..report.render import draw_charts
 
-    inputs = load_report_inputs(load_audit_dir(audit_dir))
-    decisions = {r[0]: ReviewDecision(*r) for r in reviews}
-    model = build_model(inputs, lang=lang, show_personal_data=show, reviews=decisions)
-    findings = inputs.audit.findings.sorted().findings if inputs.audit.findings else []
+    model = build_model(_inputs_cached(audit_dir, mtime), lang=lang, show_personal_data=show)
     charts = draw_charts(model)
     charts.pop("coverage", None)  # the page draws its own, clickable timeline
-    return ExamPointPage(model, timelines(inputs, findings, lang), headcounts(inputs), charts, findings)
+    charts.pop("seats", None)
+    return charts
 
 
 def exam_point_page(audit_dir: str | Path, lang: str, show_personal_data: bool,
                     reviews: dict[str, ReviewDecision] | None = None) -> ExamPointPage:
-    """Everything the exam point page draws, with the risk counted as the report counts it (dismissed
-    findings left out). Cached per audit version (findings.json's mtime) and review state."""
+    """Everything the exam point page draws, with the risk counted as the report counts it
+    (dismissed findings left out). Inputs and charts are cached per audit version (findings.json's mtime)."""
     d = Path(audit_dir)
     f = d / "findings.json"
     mtime = f.stat().st_mtime if f.is_file() else 0.0
-    key = tuple(sorted((r.finding_id, r.decision, r.comment, r.by, str(r.at)) for r in (reviews or {}).values()))
-    return _page_cached(str(d.resolve()), mtime, lang, bool(show_personal_data), key)
+    key = str(d.resolve())
+    inputs = _inputs_cached(key, mtime)
+    model = build_model(inputs, lang=lang, show_personal_data=show_personal_data, reviews=reviews or {})
+    findings = inputs.audit.findings.sorted().findings if inputs.audit.findings else []
+    return ExamPointPage(model, timelines(inputs, findings, lang), headcounts(inputs),
+                         _charts_cached(key, mtime, lang, bool(show_personal_data)), findings)
 
 
 def footage_time(f: Finding) -> str:

@@ -183,6 +183,20 @@ def test_finding_page_shows_frames_clip_and_keyboard_help(site):
     assert clip.status_code == 200 and clip.headers["content-type"] == "video/mp4" and len(clip.content) > 1000
     part = c.get(f"/findings/{f['id']}/clip", headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and len(part.content) == 100  # browsers seek with ranges
+    # the player's copy holds the very packets of the pack's clip, only counted from zero
+    from examaudit.report.clips import packet_digest
+
+    original = c.get(f"/findings/{f['id']}/clip?original=1")
+    assert original.status_code == 200 and "attachment" in original.headers["content-disposition"]
+    tmp = site.data_dir.parent / "clips"
+    tmp.mkdir(exist_ok=True)
+    (tmp / "web.mp4").write_bytes(clip.content)
+    (tmp / "orig.mp4").write_bytes(original.content)
+    assert packet_digest(tmp / "web.mp4") == packet_digest(tmp / "orig.mp4")
+    import av
+
+    with av.open(str(tmp / "web.mp4")) as web:
+        assert web.streams.video[0].start_time in (0, None)
 
 
 def test_personal_data_masked_below_auditor(site):

@@ -51,6 +51,8 @@ def _fmt_time(v: Any, with_seconds: bool = False) -> str:
 env.filters["when"] = _fmt_time
 env.filters["pct"] = lambda v: "—" if v is None or v != v else f"{100 * float(v):.0f}%"
 env.filters["qfmt"] = lambda v: "—" if v is None else (f"{float(v):.3g}" if float(v) >= 0.001 else f"{float(v):.1e}")
+env.filters["filesize"] = lambda n: "—" if n is None else next(
+    f"{n / d:.1f} {u}" for d, u in ((1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB"), (1, "B")) if n >= d or d == 1)
 env.filters["urlq"] = lambda v: quote(str(v), safe="")
 
 

@@ -65,7 +65,7 @@ def finding_page(request: Request, finding_id: str, user: Principal = Depends(cu
     return render(request, "pages/finding.html.j2", {
         **ctx, "index": i + 1, "total": len(ids),
         "prev_id": ids[i - 1] if i > 0 else None, "next_id": ids[i + 1] if i + 1 < len(ids) else None,
-        "frames": frames, "clip_sources": clip_sources, "clip_download": f"/findings/{f.id}/clip", "clip_message": clip_message, "details": details,
+        "frames": frames, "clip_sources": clip_sources, "clip_download": f"/findings/{f.id}/clip?original=1", "clip_message": clip_message, "details": details,
         "wall": fmt_wall(f.wall_start, f.wall_end),
         "footage": f"{fmt_footage(f.start_s)}–{fmt_footage(f.end_s)}" if f.start_s is not None else "—",
         "kind_title": lambda k: kind_title(k, lang), "now": datetime.now(timezone.utc),
@@ -108,7 +108,8 @@ def review_submit(request: Request, finding_id: str, decision: str = Form(""), c
 
 
 @router.get("/findings/{finding_id}/clip")
-def finding_clip(request: Request, finding_id: str, user: Principal = Depends(current_user)):
+def finding_clip(request: Request, finding_id: str, original: bool = False, user: Principal = Depends(current_user)):
+    """The clip for the player (timestamps from zero), or with ``?original=1`` exactly as the pack cuts it."""
     settings = request.app.state.settings
     with request.app.state.db.session() as s:
         ep, f = svc.locate_finding(s, settings, user, finding_id)
@@ -116,7 +117,11 @@ def finding_clip(request: Request, finding_id: str, user: Principal = Depends(cu
         clip = clips_service.finding_clip(audit_dir(settings, ep.code), f, _clip_cache(request, ep.code))
     except InputError as exc:
         raise HTTPException(404, str(exc)) from None
-    return FileResponse(clip.clip, media_type=clip.mime, headers={"Cache-Control": "private, max-age=3600"})
+    path = clip.clip if original else clip.web
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if original:
+        headers["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return FileResponse(path, media_type=clip.mime, headers=headers)
 
 
 @router.get("/findings/{finding_id}/clip/preview.webm")

@@ -33,12 +33,16 @@ PREVIEW_MAX_WIDTH = 1280
 @dataclass(frozen=True)
 class FindingClip:
     """Attributes:
-        clip: the stream-copied clip (evidence); mime its type as served.
+        clip: the stream-copied clip, timestamps as in the original (what the pack holds).
+        web: the same packets with timestamps counted from zero: a browser shows a clip that starts
+            at 44 s as 44 s into a 50 s file and stops after 6 s, so the page plays this copy.
+        mime: the type both are served as.
         playable: H.264 in MP4, which every current browser plays; otherwise the page leads with
             the preview (:func:`finding_preview`).
     """
 
     clip: Path
+    web: Path
     mime: str
     playable: bool
 
@@ -105,6 +109,31 @@ def _transcode_preview(src: Path, dest: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _rebase(src: Path, dest: Path) -> None:
+    """Copy every packet of ``src`` unchanged into ``dest``, timestamps shifted to start at zero."""
+    tmp = dest.with_name(f".{dest.stem}.partial-{os.getpid()}{dest.suffix}")
+    try:
+        with av.open(str(src), metadata_errors="ignore") as inp:
+            vin = inp.streams.video[0]
+            packets = [p for p in inp.demux(vin) if p.size and p.dts is not None]
+            if not packets:
+                raise InputError("the clip has no video packets", path=src.name)
+            t0 = min(min(p.dts for p in packets), min(p.pts for p in packets if p.pts is not None))
+            with av.open(str(tmp), mode="w", format=inp.format.name.split(",")[0]) as out:
+                ost = out.add_stream_from_template(vin)
+                for p in packets:
+                    p.dts -= t0
+                    if p.pts is not None:
+                        p.pts -= t0
+                    p.stream = ost
+                    out.mux(p)
+        os.replace(tmp, dest)
+    except av.error.FFmpegError as exc:
+        raise InputError(f"cannot rebase the clip's timestamps: {exc}", path=src.name) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def finding_clip(audit_dir: Path, f: Finding, cache_dir: Path) -> FindingClip:
     """Cut (once) the finding's clip by stream copy.
 
@@ -128,15 +157,18 @@ def finding_clip(audit_dir: Path, f: Finding, cache_dir: Path) -> FindingClip:
             os.replace(tmp, clip)
         finally:
             tmp.unlink(missing_ok=True)
+    web = cache_dir / f"{f.id}.web{suffix}"
+    if not web.is_file():
+        _rebase(clip, web)
     playable = suffix in BROWSER_CONTAINERS and _codec(clip) in BROWSER_CODECS
     mime = {".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
             ".ts": "video/mp2t"}.get(suffix, "application/octet-stream")
-    return FindingClip(clip, mime, playable)
+    return FindingClip(clip, web, mime, playable)
 
 
 def finding_preview(audit_dir: Path, f: Finding, cache_dir: Path) -> Path:
     """The clip transcoded once to VP9/WebM for browsers that cannot play the original's codec."""
-    clip = finding_clip(audit_dir, f, cache_dir).clip
+    clip = finding_clip(audit_dir, f, cache_dir).web
     preview = cache_dir / f"{f.id}.preview.webm"
     if not preview.is_file():
         _transcode_preview(clip, preview)
