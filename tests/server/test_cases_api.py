@@ -158,6 +158,10 @@ def test_call_list_masks_phones_logs_reveals_and_answers_change_callback_finding
     seen = server.client.get(f"/api/v1/callbacks/{plan['id']}", headers=viewer).json()
     assert all("*" in c["phone"] for c in seen["calls"]) and all("*" in c["name"] for c in seen["calls"] if c["name"])
     first = plan["calls"][0]
+    page = server.client.get(f"/callbacks/{plan['id']}", headers=viewer)
+    assert page.status_code == 200 and "Wilson" in page.text and "显示号码" not in page.text
+    assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", page.text)
+    assert server.client.get(f"/exam-points/{EP}/callbacks", headers=viewer).status_code == 200
     assert server.client.post(f"/api/v1/callbacks/{plan['id']}/calls/{first['id']}/phone", headers=viewer).status_code == 403
     full = server.client.post(f"/api/v1/callbacks/{plan['id']}/calls/{first['id']}/phone", headers=h).json()["phone"]
     assert re.fullmatch(r"1\d{10}", full)
