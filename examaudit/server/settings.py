@@ -77,6 +77,12 @@ class Settings(BaseModel):
         data = Path(data_dir) if data_dir else default_data_dir()
         data.mkdir(parents=True, exist_ok=True)
         env = os.environ
+        if "EXAMAUDIT_AUDIT_PARAMS" in env and "audit_params" not in kw:
+            import json
+
+            kw["audit_params"] = json.loads(env["EXAMAUDIT_AUDIT_PARAMS"])  # e.g. {"every_s": 2, "people": false}
+        if "EXAMAUDIT_REPORT_PDF" in env and "report_pdf" not in kw:
+            kw["report_pdf"] = env["EXAMAUDIT_REPORT_PDF"] not in ("", "0", "no")
         s = cls(
             data_dir=data.resolve(),
             db_url=db_url or env.get("EXAMAUDIT_DB_URL") or None,

@@ -97,3 +97,91 @@ def server_factory(tmp_path):
 @pytest.fixture
 def server(server_factory) -> ServerUnderTest:
     return server_factory()
+
+
+# ---------------------------------------------------------------- a real `examaudit serve` process
+class LiveServer:
+    """``examaudit serve --port 0`` in a subprocess on ``data_dir`` (127.0.0.1 only).
+
+    ``fast`` (default) sets EXAMAUDIT_AUDIT_PARAMS/EXAMAUDIT_REPORT_PDF so audits skip the person
+    detector and the PDF; ``fast=False`` runs exactly what a user runs.
+    """
+
+    def __init__(self, data_dir: Path, workers: int = 1, fast: bool = True):
+        self.data_dir, self.workers, self.fast = Path(data_dir), workers, fast
+        self.proc = None
+        self.url = None
+
+    def start(self) -> "LiveServer":
+        import os
+        import subprocess
+        import sys
+        import time
+
+        import httpx
+
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if self.fast:
+            env.update(EXAMAUDIT_AUDIT_PARAMS='{"people": false}', EXAMAUDIT_REPORT_PDF="0")
+        self.log = open(self.data_dir.parent / f"serve-{time.time_ns()}.log", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "examaudit.cli", "serve", "--data", str(self.data_dir), "--port", "0",
+             "--workers", str(self.workers)], stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
+        line = self.proc.stdout.readline()
+        if "http://" not in line:
+            self.log.seek(0)
+            raise RuntimeError(f"serve did not start: {line!r} {self.log.read()[-2000:]}")
+        self.url = line.split()[2].rstrip("/")
+        for _ in range(200):
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code in (200, 503):
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError("serve did not answer /healthz")
+
+    def kill9(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except Exception:  # noqa: BLE001
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def token(self, name: str) -> dict:
+        import httpx
+
+        r = httpx.post(self.url + "/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+        r.raise_for_status()
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def add_user_cli(data_dir: Path, name: str, role: str, city: str | None = None) -> None:
+    """`examaudit users add` as a user runs it (before or while the server runs)."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "examaudit.cli", "users", "add", name, "--role", role, "--password-stdin",
+           "--data", str(data_dir)] + (["--city", city] if city else [])
+    subprocess.run(cmd, input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    made: list[LiveServer] = []
+
+    def make(data_dir: Path | None = None, **kw) -> LiveServer:
+        srv = LiveServer(data_dir or tmp_path / "data", **kw).start()
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.stop()

@@ -10,6 +10,7 @@ On disk, per exam point::
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import zipfile
@@ -191,8 +192,10 @@ def import_zip(s: Session, settings: Settings, user: Principal, zip_path: Path) 
         role, room, cam = roles.get((dest / rel).resolve(), ("other", None, None))
         if rel == plan.config_name:
             role = "config"
+        # Upload paths are kept relative to the YAML's folder, as the YAML names them.
         s.add(Upload(exam_point_id=ep.id, role=role, room=room, camera=cam, filename=rel.rsplit("/", 1)[-1],
-                     rel_path=rel, sha256=sha, size=size, uploaded_by=user.name, created_at=utcnow()))
+                     rel_path=os.path.relpath(dest / rel, config_path.parent), sha256=sha, size=size,
+                     uploaded_by=user.name, created_at=utcnow()))
     ep.config_path = str(config_path.relative_to(settings.data_dir))
     from .jobs import create_job
 
@@ -238,7 +241,8 @@ def create_from_yaml(s: Session, settings: Settings, user: Principal, text: byte
     (dest / CONFIG_NAME).write_bytes(text)
     for up in s.scalars(select(Upload).where(Upload.exam_point_id == ep.id, Upload.role != "config")
                         .order_by(Upload.id)):
-        link_original(settings.originals_dir / up.sha256, dest / up.rel_path)
+        if not up.rel_path.startswith(".."):  # a file beside the old folder is not carried over
+            link_original(settings.originals_dir / up.sha256, dest / up.rel_path)
     ep.config_path = str((dest / CONFIG_NAME).relative_to(settings.data_dir))
     return ep
 
