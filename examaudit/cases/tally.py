@@ -220,7 +220,7 @@ def _cell(key: str, cs: list[Case], every: list[Case], period: ReportPeriod, has
                 vals.append(0)
             else:
                 return None, f"{c.unit_name}（{c.inspected_on}）处罚款但未填金额" if "罚款" in c.outcomes \
-                    else "登记表没有罚款金额栏"
+                    else f"{c.unit_name}（{c.inspected_on}）未填罚款金额，登记表也没有处理结果栏"
         return _sum(vals), ""
     if key == "unlicensed":
         vals = []
