@@ -2,7 +2,8 @@
 
 Routes are found, not listed: every module in ``examaudit/server/routes/`` that defines
 ``router`` (an APIRouter) or ``make_router(settings)`` is included, so the API, page and
-cases modules are added without editing this file.
+cases modules are added without editing this file; one that defines ``install(app)`` is
+called with the app (the pages install their HTML error handler this way).
 """
 
 from __future__ import annotations
@@ -91,4 +92,6 @@ def create_app(settings: Settings) -> FastAPI:
             app.include_router(module.make_router(settings))
         elif hasattr(module, "router"):
             app.include_router(module.router)
+        if hasattr(module, "install"):  # app-wide hooks a route module needs (e.g. HTML error pages)
+            module.install(app)
     return app
