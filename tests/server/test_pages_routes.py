@@ -104,6 +104,10 @@ def test_every_page_renders_for_every_role(site, role):
     admin = c.get("/admin/users", headers=HTML)
     assert upload.status_code == (200 if role in ("auditor", "admin") else 403)
     assert admin.status_code == (200 if role == "admin" else 403)
+    if role == "viewer":  # refused as a page in Chinese with the user bar, not a line of JSON
+        assert "您的角色无权执行此操作" in upload.text and 'data-testid="user-name">u-viewer<' in upload.text
+        assert c.get("/exam-points/NOPE", headers=HTML).status_code == 404
+        assert c.get("/api/v1/exam-points/NOPE", headers=HTML).headers["content-type"].startswith("application/json")
 
 
 def test_dashboard_lists_risk_reasons_counts_status_and_job(site):
