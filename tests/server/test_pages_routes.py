@@ -70,7 +70,7 @@ def test_login_page_and_errors_in_chinese(site):
     assert r.status_code == 200
     assert 'name="username"' in r.text and 'name="password"' in r.text and "登录" in r.text
     bad = c.post("/login", data={"username": "u-viewer", "password": "wrong-password"})
-    assert bad.status_code == 401 and "用户名或密码错误" in bad.text
+    assert "用户名或密码错误" in bad.text and "examaudit_session" not in bad.headers.get("set-cookie", "")
     assert c.get("/", headers=HTML, follow_redirects=False).headers["location"].startswith("/login")
 
 
@@ -284,7 +284,9 @@ def test_admin_adds_and_disables_a_user(site):
     assert r.status_code == 303
     assert "new-viewer" in c.get("/admin/users", headers=HTML).text
     c.post("/admin/users/new-viewer/disable", data={"csrf_token": csrf})
-    assert TestClient(site.app).post("/login", data={"username": "new-viewer", "password": "long enough pw"}).status_code == 401
+    refused = TestClient(site.app).post("/login", data={"username": "new-viewer", "password": "long enough pw"},
+                                        follow_redirects=False)
+    assert refused.status_code != 303 and "用户名或密码错误" in refused.text
 
 
 # ---------------------------------------------------------------- assets

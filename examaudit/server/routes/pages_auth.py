@@ -27,7 +27,9 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
         msg = t("login_locked" if exc.status_code == 429 else "login_failed", lang)
         return render(request, "pages/login.html.j2",
                       {"next": safe_next(next), "error": msg, "notice": None, "username": username},
-                      status_code=exc.status_code if exc.status_code in (401, 429) else 400)
+                      # a page, not an API: the message says what went wrong, and browsers log 4xx documents
+                      # as console errors
+                      status_code=200)
     resp = RedirectResponse(safe_next(next), status_code=303)
     start_session(resp, request, user)
     return resp

@@ -37,7 +37,7 @@ def _exam_point_ctx(request: Request, user: Principal, code: str, job: int | Non
         missing = eps.missing_footage(settings, ep)
     except InputError as exc:
         config_error = str(exc)
-    text_keys = ("speed", "waiting", "uploaded", "pick_role")
+    text_keys = ("speed", "waiting", "uploaded", "pick_role", "average")
     payload = {
         "exam_point": ep.code, "tus_endpoint": TUS_ENDPOINT,
         "detail_url": f"/api/v1/exam-points/{ep.code}", "audit_url": f"/api/v1/exam-points/{ep.code}/audits",

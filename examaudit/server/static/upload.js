@@ -55,7 +55,8 @@
     ul.appendChild(li);
     const bar = li.querySelector("progress"), pct = li.querySelector(".pct"), speed = li.querySelector(".speed"),
       state = li.querySelector(".state");
-    let last = { t: performance.now(), b: 0 };
+    const began = performance.now();
+    let last = { t: began, b: 0 };
     const md = { exam_point: cfg.exam_point, role: meta.role, filename: file.name, filetype: file.type || "application/octet-stream" };
     if (meta.room) md.room = meta.room;
     if (meta.camera) md.camera = meta.camera;
@@ -80,6 +81,8 @@
       onSuccess: function () {
         active--; updateStart();
         bar.value = 100; pct.textContent = "100%";
+        const secs = Math.max(0.001, (performance.now() - began) / 1000);
+        speed.textContent = fmtBytes(file.size / secs) + "/s (" + T.average + ")";
         state.textContent = "✔ " + T.uploaded;
         state.className = "state";
         li.dataset.done = "1";
