@@ -40,10 +40,12 @@ def _fmt_time(v: Any, with_seconds: bool = False) -> str:
         except ValueError:
             return v
     if isinstance(v, datetime):
-        if v.tzinfo is not None:
-            from zoneinfo import ZoneInfo
+        from datetime import timezone
+        from zoneinfo import ZoneInfo
 
-            v = v.astimezone(ZoneInfo("Asia/Shanghai"))  # the province's clock, whatever the server's
+        if v.tzinfo is None:  # the database stores UTC without an offset (SQLite drops it)
+            v = v.replace(tzinfo=timezone.utc)
+        v = v.astimezone(ZoneInfo("Asia/Shanghai"))  # the province's clock, whatever the server's
         return v.strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
     return str(v)
 
