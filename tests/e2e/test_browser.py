@@ -200,6 +200,10 @@ def test_the_whole_review_flow(server, browser):
     page.wait_for_selector("#review-panel .decision.dismissed")
     assert "巡考人员" in page.inner_text("#review-panel")
     shot(page, "10-finding-dismissed")
+    page.emulate_media(media="print")  # the finding on paper: no buttons, no player
+    shot(page, "10b-finding-print")
+    assert not page.locator(".review-buttons").is_visible()
+    page.emulate_media(media="screen")
     page.keyboard.press("j")  # next finding by keyboard
     page.wait_for_load_state()
     rctx.close()
