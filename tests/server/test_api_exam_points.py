@@ -140,3 +140,23 @@ def test_roles(server, tmp_path):
     reviewer = server.login("re", "reviewer")
     assert _import(server, viewer, exam_point_zip(tmp_path)).status_code == 403
     assert _import(server, reviewer, exam_point_zip(tmp_path)).status_code == 403
+
+
+def test_progress_rises_recording_by_recording_and_sample_by_sample(server, tmp_path, monkeypatch):
+    """What the job row is given while the audit runs: never backwards, moving before the end."""
+    from examaudit.server.services import jobs as svc
+
+    values = []
+    real = svc._Progress.__call__
+
+    def record(self, value, message=None, force=False):
+        real(self, value, message, force=True)  # every report reaches the row in this test
+        values.append(self._value)
+
+    monkeypatch.setattr(svc._Progress, "__call__", record)
+    h = server.login("ana", "auditor")
+    r = _import(server, h, exam_point_zip(tmp_path))
+    server.run_jobs()
+    assert server.client.get(f"/api/v1/jobs/{r.json()['job']}", headers=h).json()["progress"] == 1.0
+    # one 10 s recording sampled every 5 s: a value inside it, before the recording is done
+    assert values == sorted(values) and any(0 < v < svc.ANALYSIS_SHARE for v in values), values
