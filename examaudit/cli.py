@@ -18,7 +18,7 @@ from . import __version__
 from .errors import InputError
 
 #: Subcommands in the order ``--help`` lists them. A name is added only once it works.
-COMMANDS = ["analyze", "records", "audit", "scenarios", "demo", "bench", "verify", "form1", "cases", "callbacks", "schema",
+COMMANDS = ["analyze", "records", "audit", "scenarios", "demo", "bench", "verify", "form1", "form2", "cases", "callbacks", "schema",
             "serve", "users", "backup"]
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
