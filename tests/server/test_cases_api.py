@@ -173,6 +173,9 @@ def test_call_list_masks_phones_logs_reveals_and_answers_change_callback_finding
     with server.db.session() as s:
         log = reveals(s, EP)
     assert [(e["user"], e["candidate_id"], e["via"]) for e in log] == [("ana", first["candidate_id"], "api")]
+    admin = server.login("root", "admin")
+    assert server.client.get("/api/v1/callbacks/reveals", headers=admin).json() == log
+    assert server.client.get("/api/v1/callbacks/reveals", headers=h).status_code == 403
 
     # four candidates say someone else sat for them; the rest sat in person
     said_no = [c["candidate_id"] for c in plan["calls"][:4]]

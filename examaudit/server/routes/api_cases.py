@@ -253,6 +253,13 @@ def list_plans(request: Request, exam_point: str | None = None, user: Principal 
         return [{k: v for k, v in cb.plan_view(p, user).items() if k != "calls"} for p in cb.plans_of(s, user, exam_point)]
 
 
+@router.get("/callbacks/reveals")
+def reveal_log(request: Request, exam_point: str | None = None, user: Principal = Depends(require_role("admin"))) -> list[dict]:
+    """Who was shown which candidate's phone number in full, and when (admin)."""
+    with request.app.state.db.session() as s:
+        return cb.reveals(s, exam_point)
+
+
 @router.get("/callbacks/{plan_id}")
 def get_plan(plan_id: int, request: Request, user: Principal = Depends(current_user)) -> dict:
     with request.app.state.db.session() as s:
