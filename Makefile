@@ -9,7 +9,7 @@ LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: demo test test-latest lock e2e audit-deps bench venv sysdeps sample-media schema clean
+.PHONY: demo test test-latest lock e2e audit-deps bench venv sysdeps sample-media schema clean serve
 
 venv: $(STAMP) sysdeps
 
@@ -54,6 +54,16 @@ test: $(STAMP) sysdeps
 # pip-audit of requirements.lock; says "skipped" with the reason where no advisory database is reachable.
 audit-deps: $(STAMP)
 	$(PY) scripts/audit_deps.py
+
+# The browser test: Debian chromium driven by Playwright against `examaudit serve` on a free local
+# port; screenshots of every page go to out/screenshots/. A few minutes; .ci/run calls it.
+e2e: $(STAMP) sysdeps
+	$(PY) -m pytest tests/e2e -m e2e -o addopts="" -q -p no:cacheprovider
+
+# The audit server on ./examaudit-data (create the first user with `examaudit users add`, see README).
+DATA ?= examaudit-data
+serve: $(STAMP) sysdeps
+	$(VENV)/bin/examaudit serve --data $(DATA)
 
 # Benchmarks print ratios (x real-time, x a naive baseline); they are not part of `make test`.
 bench: $(STAMP)

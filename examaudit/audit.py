@@ -24,6 +24,7 @@ read becomes a ``video_unreadable`` finding; it never stops the others.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -68,6 +69,9 @@ class RecordingJob:
     path: Path
     out_dir: Path
     params: AnalyzeParams
+    #: sha256 of what the config says about this camera (seats, zone, footage start) and the
+    #: schedule: an edited seat map must not reuse a result analysed with the old one
+    setup: str = ""
 
     @property
     def label(self) -> str:
@@ -106,18 +110,31 @@ def plan_recordings(config_path: Path, cfg: ExamPointConfig, out_dir: Path, para
     for room, cam in cfg.cameras():
         for rel in cam.footage:
             path = cfg.resolve(rel)
-            jobs.append(RecordingJob(config_path, room.id, cam.id, path, out_dir / "video" / cam.id / path.stem, params))
+            jobs.append(RecordingJob(config_path, room.id, cam.id, path, out_dir / "video" / cam.id / path.stem, params,
+                                     camera_setup(cfg, room.id, cam.id)))
     return jobs
 
 
+def camera_setup(cfg: ExamPointConfig, room_id: str, camera_id: str) -> str:
+    """A digest of everything the config tells the analysis of one camera (not where its files lie)."""
+    _, cam = cfg.camera(camera_id)
+    doc = {"camera": cam.model_dump(mode="json", exclude={"footage"}), "timezone": cfg.timezone,
+           "sessions": [s.model_dump(mode="json") for s in cfg.sessions_for_room(room_id)]}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def _done_marker(job: RecordingJob, sha: str) -> dict[str, Any]:
-    return {"sha256": sha, "parameters": job.params.as_dict(), "tool_version": __version__}
+    marker = {"sha256": sha, "parameters": job.params.as_dict(), "tool_version": __version__}
+    if job.setup:
+        marker["setup"] = job.setup
+    return marker
 
 
-def analyse_job(job: RecordingJob) -> RecordingOutcome:
+def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = None) -> RecordingOutcome:
     """Analyse one recording into its folder, or reuse a finished result. Runs in workers.
 
     Never raises for bad footage: the error becomes the outcome, so a batch keeps going.
+    ``progress`` gets the fraction of the recording sampled so far (0..1).
     """
     try:
         sha = sha256_file(job.path) if job.path.is_file() else None
@@ -131,7 +148,7 @@ def analyse_job(job: RecordingJob) -> RecordingOutcome:
                 pass  # a damaged marker or result: analyse again
         cfg = load_exam_point(job.config_path)
         ctx = CameraContext.from_config(cfg, job.camera)
-        result = analyze_recording(job.path, context=ctx, params=job.params)
+        result = analyze_recording(job.path, context=ctx, params=job.params, progress=progress)
         with staged_dir(job.out_dir) as stage:
             write_analysis(result, stage, f"examaudit audit ({job.label})")
             (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
@@ -168,9 +185,15 @@ def run_recordings(
     workers: int = 1,
     scheduler: str | None = None,
     on_done: Callable[[RecordingOutcome], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[RecordingOutcome]:
-    """Analyse recordings in parallel: a local process pool, or a Dask cluster by address."""
+    """Analyse recordings in parallel: a local process pool, or a Dask cluster by address.
+
+    ``progress`` gets the fraction of all recordings done: sample by sample when they run one
+    at a time here, recording by recording when they run in a pool or on a cluster.
+    """
     outcomes: list[RecordingOutcome] = []
+    on_done = _counting(on_done, progress, len(jobs))
     if scheduler:
         try:
             from distributed import Client, as_completed
@@ -183,8 +206,8 @@ def run_recordings(
                 if on_done:
                     on_done(outcomes[-1])
     elif workers <= 1 or len(jobs) <= 1:
-        for j in jobs:
-            outcomes.append(analyse_job(j))
+        for i, j in enumerate(jobs):
+            outcomes.append(analyse_job(j, _within(progress, i, len(jobs))))
             if on_done:
                 on_done(outcomes[-1])
     else:
@@ -207,8 +230,12 @@ def run_audit(
     scheduler: str | None = None,
     on_recording: Callable[[RecordingOutcome], None] | None = None,
     command: str = "examaudit audit",
+    progress: Callable[[float], None] | None = None,
 ) -> AuditResult:
-    """Audit one exam point folder into ``out_dir`` (resumable; see the module docstring)."""
+    """Audit one exam point folder into ``out_dir`` (resumable; see the module docstring).
+
+    ``progress`` gets the fraction of the recordings analysed (0..1; see :func:`run_recordings`).
+    """
     exam_point_dir = Path(exam_point_dir)
     out_dir = Path(out_dir)
     config_path = find_config(exam_point_dir)
@@ -221,7 +248,7 @@ def run_audit(
                    parameters={"command": command, **params.as_dict(), "workers": workers})
 
     jobs = plan_recordings(config_path, cfg, out_dir, params)
-    outcomes = run_recordings(jobs, workers=workers, scheduler=scheduler, on_done=on_recording)
+    outcomes = run_recordings(jobs, workers=workers, scheduler=scheduler, on_done=on_recording, progress=progress)
     result = AuditResult(cfg, out_dir, outcomes)
     result.findings, inputs = collect_recordings(cfg, out_dir, outcomes, custody, params)
 
@@ -336,6 +363,30 @@ def write_report_and_pack(out_dir: str | Path, *, lang: str = "zh", show_persona
 
     files = render_report(out_dir, lang=lang, show_personal_data=show_personal_data)
     return files, build_evidence_pack(out_dir)
+
+
+# ---------------------------------------------------------------- progress callbacks (for the server's jobs)
+def _within(progress: Callable[[float], None] | None, index: int, total: int) -> Callable[[float], None] | None:
+    """Map one recording's 0..1 onto its share of the whole run (recording ``index`` of ``total``)."""
+    if progress is None:
+        return None
+    return lambda frac: progress((index + max(0.0, min(1.0, frac))) / max(total, 1))
+
+
+def _counting(on_done: Callable[[RecordingOutcome], None] | None, progress: Callable[[float], None] | None,
+              total: int) -> Callable[[RecordingOutcome], None] | None:
+    """``on_done`` that also reports the fraction of recordings finished."""
+    if progress is None:
+        return on_done
+    finished = [0]
+
+    def done(outcome: RecordingOutcome) -> None:
+        finished[0] += 1
+        progress(finished[0] / max(total, 1))
+        if on_done:
+            on_done(outcome)
+
+    return done
 
 
 def _rebase(f: Finding, out_dir: Path, outcomes: list[RecordingOutcome]) -> Finding:

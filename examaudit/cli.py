@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 import traceback
 
@@ -19,7 +20,8 @@ from .errors import InputError
 from .fonts import MissingFontError, require_cjk_font
 
 #: Subcommands in the order ``--help`` lists them. A name is added only once it works.
-COMMANDS = ["analyze", "records", "audit", "screen", "scenarios", "demo", "bench", "verify", "form1", "schema"]
+COMMANDS = ["analyze", "records", "audit", "screen", "scenarios", "demo", "bench", "verify", "form1", "form2", "cases",
+            "callbacks", "schema", "serve", "users", "backup"]
 
 EXIT_OK, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 2, 3, 130
 #: Commands that draw Chinese onto pictures (evidence captions, generated clocks): they check for
@@ -44,7 +46,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"examaudit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in ([only] if only in COMMANDS else COMMANDS):
+    # A command registered by another's module (form2 by form1's) needs the full parser.
+    alone = only in COMMANDS and importlib.util.find_spec(f"{__package__}.commands.{only}") is not None
+    for name in ([only] if alone else COMMANDS):
         try:
             module = importlib.import_module(f".commands.{name}", __package__)
         except ModuleNotFoundError as exc:

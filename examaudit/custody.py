@@ -66,11 +66,15 @@ class CustodyLog:
         outputs: dict[str, str] | None = None,
         parameters: dict[str, Any] | None = None,
         note: str | None = None,
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        """Record one step. ``inputs``/``outputs`` map file names to their sha256."""
+        """Record one step. ``inputs``/``outputs`` map file names to their sha256.
+
+        ``actor`` names who did it when that is not this process's user (the server's logged-in user).
+        """
         entry = {
             "at": now_utc().isoformat(),
-            "actor": _actor(),
+            "actor": actor or _actor(),
             "action": action,
             "tool": "examaudit",
             "tool_version": __version__,

@@ -28,6 +28,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "s_appendix": ("附录：方法与参数", "Appendix: methods and parameters"),
     # summary
     "risk_level": ("风险等级", "Risk level"),
+    # review decisions (server reviewers)
+    "review_confirmed": ("复核：确认", "Review: confirmed"),
+    "review_dismissed": ("复核：已排除", "Review: dismissed"),
+    "review_unsure": ("复核：待定", "Review: unsure"),
+    "review_not_counted": ("不计入风险", "not counted in the risk"),
+    "review_comment": ("理由", "reason"),
     "risk_high": ("高风险", "High risk"),
     "risk_medium": ("中风险", "Medium risk"),
     "risk_low": ("低风险", "Low risk"),

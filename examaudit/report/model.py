@@ -20,6 +20,7 @@ from .action import RULE_ROWS, MIN_CONFIDENCE, Recommendation, recommend
 from .auditdir import RecordingData, ReportInputs
 from .i18n import METHODS, tr
 from .mask import mask_text, mask_value
+from .reviews import ReviewDecision, counted_findings
 
 SEVERITY_WEIGHT = {Severity.critical: 8.0, Severity.high: 4.0, Severity.medium: 2.0, Severity.low: 1.0, Severity.info: 0.0}
 #: Seat cells in the grid
@@ -102,6 +103,7 @@ class FindingView:
     reason: str
     details: list[tuple[str, str]]
     frames: list[FrameView]
+    review: ReviewDecision | None = None  # the reviewer's decision, when there is one
 
 
 @dataclass
@@ -226,7 +228,8 @@ def _where(f: Finding) -> str:
     return " / ".join(parts)
 
 
-def finding_views(inputs: ReportInputs, lang: str, show: bool) -> list[FindingView]:
+def finding_views(inputs: ReportInputs, lang: str, show: bool,
+                  reviews: dict[str, ReviewDecision] | None = None) -> list[FindingView]:
     audit = inputs.audit
     out = []
     for f in (audit.findings.sorted().findings if audit.findings else []):
@@ -247,7 +250,7 @@ def finding_views(inputs: ReportInputs, lang: str, show: bool) -> list[FindingVi
             footage=(f"{fmt_footage(f.start_s)}–{fmt_footage(f.end_s)}" if f.start_s is not None else "—")
             + (f" ({f.recording})" if f.recording else ""),
             confidence=f.confidence, reason=_text(f.reason_zh if lang == "zh" else f.reason_en, show),
-            details=details, frames=frames,
+            details=details, frames=frames, review=(reviews or {}).get(f.id),
         ))
     return out
 
@@ -476,12 +479,17 @@ def _flatten(d: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def build_model(inputs: ReportInputs, *, lang: str = "zh", show_personal_data: bool = False,
-                generated_at: datetime | None = None) -> ReportModel:
-    """Compute every section of the report from the audit directory's content."""
+                generated_at: datetime | None = None, reviews: dict[str, ReviewDecision] | None = None) -> ReportModel:
+    """Compute every section of the report from the audit directory's content.
+
+    ``reviews``: decisions by finding id; dismissed findings stay listed (marked, with the
+    reason) but are left out of the risk and the recommended action.
+    """
     audit = inputs.audit
     meta = audit.meta
     show = show_personal_data
-    findings = audit.findings.findings if audit.findings else []
+    reviews = reviews or {}
+    findings = counted_findings(audit.findings.findings if audit.findings else [], reviews)
     cfg = meta.get("config") or {}
     params = dict(meta.get("parameters") or {})
     if audit.findings is not None:
@@ -528,7 +536,7 @@ def build_model(inputs: ReportInputs, *, lang: str = "zh", show_personal_data: b
         tool_version=str(meta.get("tool_version") or (run.tool_version if run else "—")),
         risk=risk_view(findings, lang, show),
         coverage=coverage,
-        findings=finding_views(inputs, lang, show),
+        findings=finding_views(inputs, lang, show, reviews),
         seats=seats,
         records=records_view(inputs, lang, show),
         recommendation=rec,

@@ -99,7 +99,7 @@ def _stage_payload(audit: AuditDir, payload: Path, originals: dict[str, Path], p
     root = audit.root
     if audit.findings is None:
         raise InputError("findings.json is missing: nothing to pack", path=root / "findings.json")
-    for name in ("findings.json", "audit.json", "report.html", "report.pdf"):
+    for name in ("findings.json", "audit.json", "report.html", "report.pdf", "reviews.json"):
         if (root / name).is_file():
             _copy(root / name, payload, name)
 

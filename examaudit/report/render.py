@@ -130,7 +130,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def render_report(audit_dir: str | Path, *, lang: str = "zh", show_personal_data: bool = False,
-                  pdf: bool = True) -> ReportFiles:
+                  pdf: bool = True, reviews: dict | None = None) -> ReportFiles:
     """Write ``report.html`` and ``report.pdf`` into ``audit_dir`` and return their paths.
 
     Parameters:
@@ -146,7 +146,11 @@ def render_report(audit_dir: str | Path, *, lang: str = "zh", show_personal_data
         raise InputError(f"unknown report language {lang!r}; use one of {', '.join(LANGS)}")
     audit_dir = Path(audit_dir)
     inputs = load_report_inputs(load_audit_dir(audit_dir))
-    model = build_model(inputs, lang=lang, show_personal_data=show_personal_data)
+    if reviews is None:
+        from .reviews import read_reviews
+
+        reviews = read_reviews(audit_dir)
+    model = build_model(inputs, lang=lang, show_personal_data=show_personal_data, reviews=reviews)
     html = render_html(model)
     html_path = audit_dir / "report.html"
     _write_atomic(html_path, html.encode("utf-8"))

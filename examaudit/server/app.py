@@ -1,0 +1,97 @@
+"""``create_app(settings)``: the FastAPI app. Mounts routes and static files; nothing else.
+
+Routes are found, not listed: every module in ``examaudit/server/routes/`` that defines
+``router`` (an APIRouter) or ``make_router(settings)`` is included, so the API, page and
+cases modules are added without editing this file; one that defines ``install(app)`` is
+called with the app (the pages install their HTML error handler this way).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from .. import __version__
+from . import routes as routes_pkg
+from .db import Database, migrate
+from .jobs import JobQueue
+from .logs import setup_logging
+from .security import LoginThrottle, NotAuthenticated
+from .settings import Settings
+
+HERE = Path(__file__).parent
+
+
+def _route_modules():
+    for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda i: i.name):
+        yield importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
+
+
+def _run_job_fn(app: FastAPI):
+    def run(job_id: int) -> None:
+        from .services.jobs import run_job
+
+        run_job(app.state, job_id)
+
+    return run
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app on ``settings``: migrate the database, open the queue, mount every router."""
+    log = setup_logging()
+    migrate(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from .services.jobs import unfinished_job_ids
+
+        app.state.queue.start(unfinished_job_ids(app.state.db))
+        log.info("server started", extra={"data_dir": str(settings.data_dir), "workers": settings.workers})
+        try:
+            yield
+        finally:
+            app.state.queue.stop()
+            app.state.db.engine.dispose()
+            log.info("server stopped")
+
+    app = FastAPI(title="examaudit", version=__version__, lifespan=lifespan,
+                  description="考点审计服务 / The exam-point audit server (see docs/server.md).")
+    app.state.settings = settings
+    app.state.log = log
+    app.state.db = Database(settings.database_url)
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    app.state.queue = JobQueue(settings.queue_path, _run_job_fn(app), workers=settings.workers)
+
+    @app.exception_handler(NotAuthenticated)
+    async def _login_needed(request: Request, exc: NotAuthenticated):
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if request.url.path.startswith("/api/") or not wants_html:
+            return JSONResponse({"detail": "login required"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    static = HERE / "static"
+    if static.is_dir():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    templates = HERE / "templates"
+    if templates.is_dir():
+        from fastapi.templating import Jinja2Templates
+
+        app.state.templates = Jinja2Templates(directory=templates)
+
+    for module in _route_modules():
+        if hasattr(module, "make_router"):
+            app.include_router(module.make_router(settings))
+        elif hasattr(module, "router"):
+            app.include_router(module.router)
+        if hasattr(module, "install"):  # app-wide hooks a route module needs (e.g. HTML error pages)
+            module.install(app)
+    return app

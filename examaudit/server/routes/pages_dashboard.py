@@ -1,0 +1,54 @@
+"""The province dashboard (考点风险总览): every exam point the user may see, ranked by risk."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+
+from ...report.reviews import ReviewDecision
+from ..models import Job, Review
+from ..pageviews import dashboard_row
+from ..security import Principal, current_user
+from ..services.exam_points import visible_exam_points
+from ..services.jobs import job_view
+from ..services.reviews import findings_of
+from .pages_common import lang_of, render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def dashboard_rows(request: Request, user: Principal, lang: str) -> list[dict]:
+    settings = request.app.state.settings
+    with request.app.state.db.session() as s:
+        eps = visible_exam_points(s, user)
+        ids = [ep.id for ep in eps]
+        reviews: dict[int, dict[str, ReviewDecision]] = {i: {} for i in ids}
+        for r in s.scalars(select(Review).where(Review.exam_point_id.in_(ids))):
+            reviews[r.exam_point_id][r.finding_id] = ReviewDecision(r.finding_id, r.decision, r.comment, r.by,
+                                                                    r.at.isoformat())
+        latest: dict[int, dict] = {}
+        for j in s.scalars(select(Job).where(Job.exam_point_id.in_(ids)).order_by(Job.id)):
+            latest[j.exam_point_id] = job_view(j)
+        rows = [dashboard_row(ep.code, ep.name, ep.city, findings_of(settings, ep.code), reviews[ep.id],
+                              latest.get(ep.id), lang, user.sees_personal_data) for ep in eps]
+    rows.sort(key=lambda r: (-(r["risk_score"] if r["audited"] else -1), r["q_value"] if r["q_value"] is not None else 9,
+                             r["code"]))
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    return rows
+
+
+@router.get("/")
+def dashboard(request: Request, city: str = "", risk: str = "", status: str = "", q: str = "",
+              user: Principal = Depends(current_user)):
+    lang = lang_of(request)
+    rows = dashboard_rows(request, user, lang)
+    cities = sorted({r["city"] for r in rows if r["city"]})
+    shown = [r for r in rows
+             if (not city or r["city"] == city)
+             and (not risk or (r["audited"] and r["risk_level"] == risk))
+             and (not status or r["review_status"] == status)
+             and (not q or q.lower() in (r["code"] + " " + (r["name"] or "")).lower())]
+    return render(request, "pages/dashboard.html.j2",
+                  {"rows": shown, "cities": cities, "filters": {"city": city, "risk": risk, "status": status, "q": q}},
+                  user, nav="dashboard")

@@ -1,0 +1,36 @@
+"""The job queue page: every job of the exam points the user may see; auditors and admins cancel."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+
+from ..models import ExamPoint, Job
+from ..security import Principal, check_city, current_user, require_role
+from ..services.exam_points import visible_exam_points
+from ..services.jobs import cancel_job, job_view
+from .pages_common import render
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+MAX_JOBS = 500
+
+
+@router.get("/admin/jobs")
+def jobs_page(request: Request, user: Principal = Depends(current_user)):
+    with request.app.state.db.session() as s:
+        eps = {ep.id: ep for ep in visible_exam_points(s, user)}
+        rows = []
+        for j in s.scalars(select(Job).where(Job.exam_point_id.in_(list(eps))).order_by(Job.id.desc()).limit(MAX_JOBS)):
+            rows.append({**job_view(j), "code": eps[j.exam_point_id].code})
+    return render(request, "pages/admin_jobs.html.j2", {"rows": rows}, user, nav="jobs")
+
+
+@router.post("/admin/jobs/{job_id}/cancel")
+def jobs_cancel(request: Request, job_id: int, user: Principal = Depends(require_role("auditor"))):
+    with request.app.state.db.session() as s:
+        job = s.get(Job, job_id)
+        if job is not None:
+            check_city(user, s.get(ExamPoint, job.exam_point_id))
+            cancel_job(s, job)
+    return RedirectResponse("/admin/jobs", status_code=303)

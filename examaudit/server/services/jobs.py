@@ -1,0 +1,163 @@
+"""Jobs: create, run (in a huey worker thread), report progress, cancel.
+
+A job audits one exam point's current input folder into the exam point's audit folder with
+the library's ``run_audit`` (the same call as ``examaudit audit``), then renders the report and
+the evidence pack with the review decisions applied. Progress: 0..0.85 recording by recording
+and sample by sample, then records, report and pack.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..jobs import exam_point_lock
+from ..models import ExamPoint, Job, utcnow
+from ..security import Principal
+
+log = logging.getLogger("examaudit.server.jobs")
+ANALYSIS_SHARE = 0.85
+#: progress is written to the database at most this often (seconds)
+PROGRESS_EVERY_S = 0.5
+
+
+class JobCancelled(BaseException):
+    """Raised from the progress callback when someone cancelled the job.
+
+    A BaseException, like KeyboardInterrupt: ``analyse_job`` turns every Exception into an
+    outcome so a batch keeps going, and a cancel must stop the batch instead.
+    """
+
+
+def create_job(s: Session, ep: ExamPoint, user: Principal) -> Job:
+    job = Job(exam_point_id=ep.id, kind="audit", config_path=ep.config_path, state="queued", progress=0.0,
+              message="排队中 / queued", created_by=user.name, created_at=utcnow())
+    s.add(job)
+    s.flush()
+    return job
+
+
+def job_view(job: Job) -> dict:
+    return {
+        "id": job.id, "exam_point": job.exam_point_id, "state": job.state, "progress": round(job.progress, 4),
+        "message": job.message, "created_by": job.created_by,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def unfinished_job_ids(db) -> list[int]:
+    with db.session() as s:
+        return list(s.scalars(select(Job.id).where(Job.state.in_(("queued", "running"))).order_by(Job.id)))
+
+
+def cancel_job(s: Session, job: Job) -> Job:
+    """A queued job is cancelled at once; a running one stops at its next progress report."""
+    if job.state == "queued":
+        job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
+    elif job.state == "running":
+        job.cancel_requested = True
+        job.message = "正在取消 / cancelling"
+    return job
+
+
+class _Progress:
+    """Writes progress to the job row (throttled) and raises JobCancelled when asked to stop."""
+
+    def __init__(self, db, job_id: int):
+        self.db, self.job_id = db, job_id
+        self._last = 0.0
+        self._value = 0.0
+
+    def __call__(self, value: float, message: str | None = None, force: bool = False) -> None:
+        self._value = max(self._value, min(1.0, value))  # never moves backwards
+        now = time.monotonic()
+        if not force and now - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = now
+        with self.db.session() as s:
+            job = s.get(Job, self.job_id)
+            if job.cancel_requested:
+                raise JobCancelled()
+            job.progress = self._value
+            if message:
+                job.message = message
+
+
+def run_job(state, job_id: int) -> None:
+    """Run one job to its end (called by a worker; safe to call again after a crash)."""
+    db, settings = state.db, state.settings
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        if job is None or job.state not in ("queued", "running"):
+            return
+        ep_id = job.exam_point_id
+    with exam_point_lock(ep_id):
+        with db.session() as s:
+            job = s.get(Job, job_id)
+            if job.state not in ("queued", "running"):
+                return
+            if job.cancel_requested:
+                job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
+                return
+            resumed = job.state == "running"
+            job.state, job.attempts = "running", job.attempts + 1
+            job.started_at = job.started_at or utcnow()
+            job.message = "继续运行（重启后）/ resumed after a restart" if resumed else "运行中 / running"
+            ep = s.get(ExamPoint, ep_id)
+            code, config_path = ep.code, settings.data_dir / job.config_path
+        log.info("job started", extra={"job": job_id, "exam_point": code, "resumed": resumed})
+        progress = _Progress(db, job_id)
+        try:
+            summary = _audit(state, code, config_path, progress)
+        except JobCancelled:
+            _finish(db, job_id, "cancelled", "已取消 / cancelled")
+            log.info("job cancelled", extra={"job": job_id})
+            return
+        except Exception as exc:  # noqa: BLE001 - the job fails with a readable message; the server goes on
+            from ...errors import InputError
+
+            msg = str(exc) if isinstance(exc, InputError) else f"internal error: {type(exc).__name__}: {exc}"
+            log.exception("job failed", extra={"job": job_id})
+            _finish(db, job_id, "failed", msg)
+            return
+        with db.session() as s:
+            ep = s.get(ExamPoint, ep_id)
+            ep.risk, ep.findings_count = summary["risk"], summary["findings"]
+        _finish(db, job_id, "done", summary["message"], progress=1.0)
+        log.info("job done", extra={"job": job_id, "summary": summary["message"], "risk": summary["risk"]})
+
+
+def _finish(db, job_id: int, state: str, message: str, progress: float | None = None) -> None:
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        job.state, job.message, job.finished_at = state, message[:2000], utcnow()
+        if progress is not None:
+            job.progress = progress
+
+
+def _audit(state, code: str, config_path: Path, progress: _Progress) -> dict:
+    from ...audit import STATUSES, run_audit
+    from ...video.analyze import AnalyzeParams
+    from .exam_points import audit_dir
+    from .reports import regenerate
+
+    out = audit_dir(state.settings, code)
+    progress(0.0, "分析录像 / analysing recordings", force=True)
+    result = run_audit(config_path.parent, out, workers=state.settings.job_audit_workers,
+                       params=AnalyzeParams(**state.settings.audit_params),
+                       command=f"examaudit serve (exam point {code})",
+                       progress=lambda f: progress(ANALYSIS_SHARE * f, "分析录像 / analysing recordings"))
+    progress(ANALYSIS_SHARE, "生成报告与证据包 / report and evidence pack", force=True)
+    risk = regenerate(state, code)
+    counts = {st: sum(o.status == st for o in result.outcomes) for st in STATUSES}
+    message = (f"{len(result.findings)} finding(s); recordings analysed {counts['analysed']}, reused "
+               f"{counts['reused']}, unreadable {counts['failed']}")
+    if counts["error"]:
+        message += f"; {counts['error']} recording(s) hit an internal error (rerun to retry)"
+    return {"findings": len(result.findings), "risk": risk, "message": message, **counts}

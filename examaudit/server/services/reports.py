@@ -1,0 +1,107 @@
+"""Report, evidence pack and risk of an exam point, with the review decisions applied.
+
+The decisions go to the audit folder as ``reviews.json`` (plain data the library's report
+reads); the report and pack are rebuilt when the findings or the decisions changed since the
+last build (a stamp file holds the hash of both), so a download always shows the current review.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ...custody import CustodyLog
+from ...findings import read_findings
+from ...outputs import sha256_file
+from ...report.reviews import REVIEWS_NAME, ReviewDecision, counted_findings, write_reviews
+from ..jobs import exam_point_lock
+from ..models import ExamPoint, Review
+from ..security import Principal
+from .storage import custody_lock
+
+STAMP = ".reports.stamp"
+DOWNLOADS = {"report.pdf": "application/pdf", "report.html": "text/html; charset=utf-8",
+             "evidence_pack.zip": "application/zip"}
+
+
+def decisions(db, code: str) -> dict[str, ReviewDecision]:
+    with db.session() as s:
+        ep = s.scalar(select(ExamPoint).where(ExamPoint.code == code))
+        rows = s.scalars(select(Review).where(Review.exam_point_id == ep.id)) if ep else []
+        return {r.finding_id: ReviewDecision(r.finding_id, r.decision, r.comment, r.by, r.at.isoformat())
+                for r in rows}
+
+
+def risk_of(out: Path, reviews: dict[str, ReviewDecision]) -> float | None:
+    from ...report.model import risk_view
+
+    if not (out / "findings.json").is_file():
+        return None
+    findings = read_findings(out / "findings.json").findings
+    return risk_view(counted_findings(findings, reviews), "zh", False).score
+
+
+def _stamp(out: Path, reviews: dict[str, ReviewDecision]) -> str:
+    payload = json.dumps([sha256_file(out / "findings.json"),
+                          sorted((r.finding_id, r.decision, r.comment, r.by, r.at) for r in reviews.values())])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def regenerate(state, code: str, force: bool = True) -> float | None:
+    """Write reviews.json, the report (HTML + PDF) and the pack; returns the risk score.
+
+    Callers hold the exam point's lock (a job does; :func:`ensure_current` takes it).
+    """
+    from ...report.pack import build_evidence_pack
+    from ...report.render import render_report
+    from .exam_points import audit_dir
+
+    out = audit_dir(state.settings, code)
+    reviews = decisions(state.db, code)
+    stamp = _stamp(out, reviews)
+    wanted = [n for n in DOWNLOADS if state.settings.report_pdf or n != "report.pdf"]
+    if not force and (out / STAMP).is_file() and (out / STAMP).read_text() == stamp and all(
+            (out / n).is_file() for n in wanted):
+        return risk_of(out, reviews)
+    with custody_lock(out / "custody.jsonl"):
+        if reviews or (out / REVIEWS_NAME).exists():
+            path = write_reviews(out, list(reviews.values()))
+            dismissed = sum(r.decision == "dismissed" for r in reviews.values())
+            CustodyLog(out / "custody.jsonl").append(
+                "review decisions applied", outputs={REVIEWS_NAME: sha256_file(path)},
+                note=f"{len(reviews)} decision(s), {dismissed} dismissed (not counted in the risk)")
+        render_report(out, lang="zh", show_personal_data=False, reviews=reviews, pdf=state.settings.report_pdf)
+        build_evidence_pack(out)
+    (out / STAMP).write_text(stamp)
+    return risk_of(out, reviews)
+
+
+def ensure_current(state, ep: ExamPoint) -> Path:
+    """The audit folder, with report and pack rebuilt first if the reviews changed since."""
+    from .exam_points import audit_dir
+
+    out = audit_dir(state.settings, ep.code)
+    if not (out / "findings.json").is_file():
+        return out
+    lock = exam_point_lock(ep.id)
+    if not lock.acquire(blocking=False):
+        return out  # an audit of it is running: serve the last build; the job rebuilds at its end
+    try:
+        risk = regenerate(state, ep.code, force=False)
+    finally:
+        lock.release()
+    with state.db.session() as s:
+        s.get(ExamPoint, ep.id).risk = risk
+    return out
+
+
+def log_download(out: Path, name: str, user: Principal) -> None:
+    """One custody entry per download, naming the logged-in user."""
+    path = out / name
+    with custody_lock(out / "custody.jsonl"):
+        CustodyLog(out / "custody.jsonl").append(
+            "downloaded", outputs={name: sha256_file(path)} if path.is_file() else {},
+            actor=f"{user.name} (examaudit serve, {user.role})", note=f"{name} downloaded by {user.name}")

@@ -1,0 +1,92 @@
+"""Originals: every received file stored once, by content, read-only (``DATA/originals/<sha256>``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+from ...errors import InputError
+
+CHUNK = 1024 * 1024
+_SAFE_PART = re.compile(r"^[^\x00-\x1f/\\]+$")
+_custody_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def custody_lock(path: Path) -> threading.Lock:
+    """One lock per custody log: request threads and job threads append to the same chain."""
+    with _guard:
+        return _custody_locks.setdefault(str(path), threading.Lock())
+
+
+def check_relative_name(name: str, what: str = "file name") -> str:
+    """A relative POSIX path with no ``..``, no absolute root, no NUL or control characters."""
+    if not name or "\x00" in name:
+        raise InputError(f"{what} {name!r} is empty or contains NUL")
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
+        raise InputError(f"{what} {name!r} is an absolute path")
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts):
+        raise InputError(f"{what} {name!r} leaves its folder ('..')")
+    if any(not _SAFE_PART.match(p) for p in parts):
+        raise InputError(f"{what} {name!r} contains control characters")
+    return "/".join(parts)
+
+
+def store_original(originals: Path, tmp: Path, sha256: str) -> Path:
+    """Move ``tmp`` (already hashed) into ``originals/<sha256>``, or drop it when that exists."""
+    dest = originals / sha256
+    if dest.exists():
+        tmp.unlink()
+    else:
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, dest)
+    return dest
+
+
+def copy_hashed(src: BinaryIO, tmp_dir: Path, limit: int | None = None) -> tuple[Path, str, int]:
+    """Copy a stream into a temp file in ``tmp_dir``, hashing as the bytes pass; (path, sha256, size)."""
+    h = hashlib.sha256()
+    size = 0
+    fd, name = _mkstemp(tmp_dir)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := src.read(CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise InputError(f"larger than the {limit} bytes it declared or the limit allows")
+                h.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name), h.hexdigest(), size
+
+
+def _mkstemp(tmp_dir: Path) -> tuple[int, str]:
+    import tempfile
+
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=".incoming-", dir=tmp_dir)
+
+
+def link_original(original: Path, where: Path) -> None:
+    """Put the original at ``where`` in an exam point folder.
+
+    A hard link: the bytes are stored once and stay read-only, and the file keeps its own name
+    (the config resolves symlinks, which would name every recording by its hash).
+    """
+    where.parent.mkdir(parents=True, exist_ok=True)
+    if where.is_symlink() or where.exists():
+        where.unlink()
+    os.link(original, where)
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

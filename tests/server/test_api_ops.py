@@ -1,0 +1,58 @@
+"""Operations: /healthz, `examaudit backup`, `examaudit users`, `serve --help`."""
+
+from __future__ import annotations
+
+import sqlite3
+import tarfile
+
+from examaudit.cli import main
+
+from .conftest import PASSWORD
+
+
+def test_healthz_is_public_and_reports(server):
+    r = server.client.get("/healthz")
+    body = r.json()
+    assert r.status_code == 200 and body["database"] == "ok" and body["queue_depth"] == 0
+    assert body["disk_free_bytes"] > 0
+
+
+def test_backup_is_consistent_while_the_server_runs(server, tmp_path):
+    server.login("ana", "auditor")
+    out = tmp_path / "b.tar"
+    assert main(["backup", str(server.data_dir), str(out)]) == 0
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        tar.extractall(tmp_path / "restored", filter="data")
+    assert "examaudit.db" in names and "secret.key" in names and not any(n.endswith("-wal") for n in names)
+    con = sqlite3.connect(tmp_path / "restored" / "examaudit.db")
+    assert con.execute("select name from users").fetchall() == [("ana",)]
+    con.close()
+
+
+def test_users_commands(tmp_path, capsys, monkeypatch):
+    import io
+
+    data = str(tmp_path / "d")
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "add", "ana", "--role", "reviewer", "--city", "杭州市", "--password-stdin", "--data", data]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "add", "ana", "--role", "viewer", "--password-stdin", "--data", data]) == 2  # exists
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "bo", "--role", "viewer", "--password-stdin", "--data", data]) == 2
+    assert main(["users", "disable", "ana", "--data", data]) == 0
+    capsys.readouterr()
+    assert main(["users", "list", "--data", data]) == 0
+    assert capsys.readouterr().out.split() == ["ana", "reviewer", "杭州市", "disabled"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("a new long password\n"))
+    assert main(["users", "reset-password", "ana", "--password-stdin", "--data", data]) == 0
+    assert main(["users", "disable", "nobody", "--data", data]) == 2
+
+
+def test_serve_help_documents_the_data_directory(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "originals/<sha256>" in out and "examaudit.db" in out and "--db" in out
