@@ -69,17 +69,20 @@ def test_records_outputs_neutralise_input_text(tmp_path):
     assert "'=BAD" in validation and "'-cmd" in validation
 
 
-def test_form1_city_names_are_text_and_totals_stay_formulas(tmp_path):
-    from examaudit.report.form1 import read_register, tabulate, write_form1
+def test_form1_city_names_are_text_not_formulas(tmp_path):
+    from examaudit.cases.register import read_register
+    from examaudit.cases.tally import reporting_period, tally
+    from examaudit.report.form1 import write_form1
 
     reg = tmp_path / "cases.csv"
     reg.write_text("city,unit_type,unit_name,date,outcome,problems_found\n"
                    '"=HYPERLINK(""http://evil"",""x"")",企业,某公司,2024-05-03,限期整改,2\n'
                    "杭州市,考试机构,某考点,2024-05-04,停业整改,1\n", encoding="utf-8")
-    out = write_form1(tabulate(read_register(reg), "2024-05"), tmp_path / "form1.xlsx")
+    r = read_register(reg)
+    out = write_form1(tally(r.cases, reporting_period("2024-06"), columns=r.columns), tmp_path / "form1.xlsx")
     ws = openpyxl.load_workbook(out).worksheets[0]
-    cities = [ws.cell(row=r, column=2) for r in range(5, ws.max_row)]
-    assert any(c.value == "'=HYPERLINK(\"http://evil\",\"x\")" for c in cities)
-    assert all(c.data_type == "s" for c in cities)
-    total_row = [c for c in ws[ws.max_row] if isinstance(c.value, str) and c.value.startswith("=SUM(")]
-    assert total_row and all(c.data_type == "f" for c in total_row)
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.value == "'=HYPERLINK(\"http://evil\",\"x\")" for c in cells)
+    assert all(c.data_type == "s" for c in cells)
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"], "a formula in 附表1"
+

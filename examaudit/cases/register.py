@@ -134,7 +134,7 @@ def _rows_xlsx(path: Path, sheet: str | None) -> list[list[str]] | None:
             ws = wb[sheet]
         else:
             return None
-        return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        return [[_cell_text(v, fold=False) for v in row] for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
 

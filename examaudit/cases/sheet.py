@@ -3,8 +3,8 @@
 Registers, call lists and forms carry text typed by other people (unit names, notes, answers
 from a call). A string that starts with ``=`` would be stored by openpyxl as a formula and a
 CSV cell starting with ``=``, ``+``, ``-`` or ``@`` is run as one by Excel (CSV/formula
-injection). One function decides how text becomes a cell, so the project's shared neutraliser
-can replace the body of this one without touching any writer.
+injection). One function decides how text becomes a cell, and it defers to the project's one
+neutraliser, :func:`examaudit.outputs.neutralise`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ..outputs import neutralise
 
 
 def cell(value: Any) -> Any:
     """The value to put in a spreadsheet cell (xlsx or CSV): numbers and dates as they are,
-    text that a spreadsheet would run as a formula prefixed with ``'`` (OWASP advice)."""
+    text that a spreadsheet would run as a formula prefixed with ``'`` by the project's one
+    neutraliser (:func:`examaudit.outputs.neutralise`); text that is a number ("-3") stays as typed."""
     if value is None or isinstance(value, (bool, int, float, date, datetime)):
         return value
     text = str(value)
-    if text.startswith(_FORMULA_START) and not _is_number(text):
-        return "'" + text
-    return text
+    return text if _is_number(text) else neutralise(text)
 
 
 def _is_number(text: str) -> bool:

@@ -210,12 +210,14 @@ def detect_encoding(path: Path) -> str:
     raise InputError("cannot decode the file as UTF-8 or GBK/GB18030; save it as UTF-8 CSV", path=path)
 
 
-def _cell_text(v: object) -> str:
+def _cell_text(v: object, fold: bool = True) -> str:
     # Excel gives typed cells; we want the text a clerk would see, not float artefacts.
+    # ``fold=False`` keeps prose as typed (a case summary's full-width ，：（）), for readers of
+    # free text rather than codes and numbers.
     if v is None:
         return ""
     if isinstance(v, str):
-        return fold_text(v)
+        return fold_text(v) if fold else v
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, float):
@@ -232,7 +234,7 @@ def _cell_text(v: object) -> str:
         return v.strftime("%H:%M:%S")
     if isinstance(v, timedelta):
         return str(v)
-    return fold_text(str(v))
+    return fold_text(str(v)) if fold else str(v)
 
 
 _ZEROS = re.compile(r"^0{2,}$")

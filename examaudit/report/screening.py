@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..findings import KIND_TITLES, FindingKind, now_utc
-from ..outputs import write_csv
+from ..outputs import neutralise, write_csv
 from .i18n import tr
 from .render import TEMPLATES, _write_atomic
 
@@ -145,7 +145,7 @@ def write_xlsx(ranked: list["RankedExamPoint"], cities: list[CityRow], path: Pat
     ws2 = wb.create_sheet("按地市" if lang == "zh" else "By city")
     ws2.append(["city", "exam_points", "with_footage", "records_only", "high", "medium", "footage_hours", "coverage"])
     for c in cities:
-        ws2.append([c.city, c.points, c.with_footage, c.records_only, c.high, c.medium, c.hours, c.coverage])
+        ws2.append([neutralise(c.city), c.points, c.with_footage, c.records_only, c.high, c.medium, c.hours, c.coverage])
     for sheet in (ws, ws2):
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -156,12 +156,14 @@ def write_xlsx(ranked: list["RankedExamPoint"], cities: list[CityRow], path: Pat
 
 
 def _number(v: Any) -> Any:
+    """A cell: numbers as numbers; text (exam point names and cities come from input files)
+    through the one formula neutraliser."""
     if isinstance(v, str):
         try:
-            return int(v) if v.isdigit() else float(v) if v and v[0] in "0123456789.-" else v
+            return int(v) if v.isdigit() else float(v) if v and v[0] in "0123456789.-" else neutralise(v)
         except ValueError:
-            return v
-    return v
+            return neutralise(v)
+    return neutralise(v)
 
 
 def render_screening_html(result: "ScreeningResult", lang: str, fdr: float = 0.10) -> str:
