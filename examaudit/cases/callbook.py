@@ -220,7 +220,7 @@ def _existing_rows(path: Path) -> list[list[str]]:
     """An existing callbacks file's rows in :data:`CALLBACK_HEADER` order (header matched as the records reader does)."""
     from ..records.read import iter_chunks
 
-    header, chunks = iter_chunks(path)
+    header, chunks, _layout = iter_chunks(path, spec=RC.CALLBACKS)
     found, _unknown = RC.header_map(RC.CALLBACKS, header)
     missing = [c.zh for c in RC.CALLBACKS.required if c.name not in found]
     if missing:
