@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 
 from ...errors import InputError
 from ..models import ExamPoint
+from ..openapi import file_download
 from ..security import Principal, current_user, require_role, visible_exam_point
 from ..services import callbacks as cb
 from ..services import cases as svc
@@ -86,7 +87,7 @@ def import_cases(request: Request, file: UploadFile = File(...), user: Principal
     return {"added": added, "updated": updated}
 
 
-@router.get("/cases/export.xlsx")
+@router.get("/cases/export.xlsx", **file_download(XLSX))
 def export_cases(request: Request, user: Principal = Depends(current_user)):
     from ...cases.register import write_register
 
@@ -140,7 +141,7 @@ def close(case: str, body: CloseIn, request: Request, user: Principal = Depends(
         return svc.case_view(svc.close_case(s, svc.get_visible_case(s, user, case), body.closed_on))
 
 
-@router.get("/cases/{case}/typical.{fmt}")
+@router.get("/cases/{case}/typical.{fmt}", **file_download(DOCX, "text/markdown"))
 def typical(case: str, fmt: str, request: Request, user: Principal = Depends(current_user)):
     """典型案例 of a closed case: ``docx``, or ``md`` (a zip of the Markdown and its frames when it has frames)."""
     from ...cases.typical import write_docx, write_markdown
@@ -169,7 +170,7 @@ def typical(case: str, fmt: str, request: Request, user: Principal = Depends(cur
     return _file(archive, f"典型案例-{name}.zip", "application/zip")
 
 
-@router.get("/bulletin.docx")
+@router.get("/bulletin.docx", **file_download(DOCX))
 def quarterly_bulletin(quarter: str, request: Request, user: Principal = Depends(current_user)):
     """一季度一通报: the closed cases of ``quarter`` (e.g. 2024Q3) as typical cases grouped by type (一类一通报)."""
     import re
@@ -215,7 +216,7 @@ def form1_json(request: Request, month: str | None = None, period: str | None = 
             "unknown": [u.text() for u in t.unknown]}
 
 
-@router.get("/form1.xlsx")
+@router.get("/form1.xlsx", **file_download(XLSX))
 def form1_xlsx(request: Request, month: str | None = None, period: str | None = None, city: str | None = None,
                unit: str = "", filler: str = "", contact: str = "", filled_on: str = "",
                user: Principal = Depends(current_user)):
@@ -295,7 +296,7 @@ def answer(plan_id: int, call_id: int, body: AnswersIn, request: Request,
         return cb.call_view(cb.record_answers(s, user, plan, call_id, body.model_dump()), user)
 
 
-@router.get("/callbacks/{plan_id}/calls.xlsx")
+@router.get("/callbacks/{plan_id}/calls.xlsx", **file_download(XLSX))
 def export_plan(plan_id: int, request: Request, user: Principal = Depends(current_user)):
     """The call list for the call team: numbers in full for auditors (each one logged), masked otherwise."""
     with request.app.state.db.session() as s:
