@@ -35,3 +35,18 @@ def test_file_downloads_declare_their_content_type(server):
     assert declared["/api/v1/exam-points/{exam_point_id}/report.pdf"] == ["application/pdf"]
     assert declared["/api/v1/exam-points/{exam_point_id}/evidence-pack.zip"] == ["application/zip"]
     assert not any("application/json" in v for v in declared.values()), declared
+
+
+def test_huge_or_odd_numeric_ids_are_4xx_not_500(server):
+    # Found: /api/v1/jobs/{30 digits} and /api/v1/callbacks/{30 digits} overflowed SQLite's INTEGER (500);
+    # /api/v1/cases/²/outcome passed str.isdigit() and int('²') raised (500).
+    h = server.login("ana", "admin")
+    big = "9" * 30
+    for method, path in (("GET", f"/api/v1/jobs/{big}"), ("POST", f"/api/v1/jobs/{big}/cancel"),
+                         ("GET", f"/api/v1/callbacks/{big}"), ("GET", f"/api/v1/callbacks/{big}/calls.xlsx"),
+                         ("POST", f"/api/v1/callbacks/{big}/calls/1/phone"),
+                         ("GET", f"/api/v1/exam-points/{big}"), ("GET", f"/api/v1/cases/{big}"),
+                         ("GET", "/api/v1/cases/²"), ("GET", "/api/v1/exam-points/²"),
+                         ("POST", "/api/v1/cases/²/outcome")):
+        r = server.client.request(method, path, headers=h, json={})
+        assert 400 <= r.status_code < 500, (method, path, r.status_code, r.text[:200])

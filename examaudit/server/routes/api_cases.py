@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 from ...errors import InputError
 from ..models import ExamPoint
 from ..openapi import file_download
+from ..openapi import RowId
 from ..security import Principal, current_user, require_role, visible_exam_point
 from ..services import callbacks as cb
 from ..services import cases as svc
@@ -124,7 +125,7 @@ class RectifyIn(BaseModel):
 
 
 @router.post("/cases/{case}/problems/{problem_id}")
-def rectify(case: str, problem_id: int, body: RectifyIn, request: Request,
+def rectify(case: str, problem_id: RowId, body: RectifyIn, request: Request,
             user: Principal = Depends(require_role("auditor"))) -> dict:
     with request.app.state.db.session() as s:
         row = svc.get_visible_case(s, user, case)
@@ -262,13 +263,13 @@ def reveal_log(request: Request, exam_point: str | None = None, user: Principal 
 
 
 @router.get("/callbacks/{plan_id}")
-def get_plan(plan_id: int, request: Request, user: Principal = Depends(current_user)) -> dict:
+def get_plan(plan_id: RowId, request: Request, user: Principal = Depends(current_user)) -> dict:
     with request.app.state.db.session() as s:
         return cb.plan_view(cb.visible_plan(s, user, plan_id), user)
 
 
 @router.post("/callbacks/{plan_id}/calls/{call_id}/phone")
-def reveal(plan_id: int, call_id: int, request: Request, user: Principal = Depends(current_user)) -> dict:
+def reveal(plan_id: RowId, call_id: RowId, request: Request, user: Principal = Depends(current_user)) -> dict:
     """The full phone number (auditor, admin); every reveal is logged."""
     with request.app.state.db.session() as s:
         phone = cb.reveal_phone(s, user, cb.visible_plan(s, user, plan_id), call_id)
@@ -289,7 +290,7 @@ class AnswersIn(BaseModel):
 
 
 @router.post("/callbacks/{plan_id}/calls/{call_id}")
-def answer(plan_id: int, call_id: int, body: AnswersIn, request: Request,
+def answer(plan_id: RowId, call_id: RowId, body: AnswersIn, request: Request,
            user: Principal = Depends(require_role("auditor"))) -> dict:
     with request.app.state.db.session() as s:
         plan = cb.visible_plan(s, user, plan_id)
@@ -297,7 +298,7 @@ def answer(plan_id: int, call_id: int, body: AnswersIn, request: Request,
 
 
 @router.get("/callbacks/{plan_id}/calls.xlsx", **file_download(XLSX))
-def export_plan(plan_id: int, request: Request, user: Principal = Depends(current_user)):
+def export_plan(plan_id: RowId, request: Request, user: Principal = Depends(current_user)):
     """The call list for the call team: numbers in full for auditors (each one logged), masked otherwise."""
     with request.app.state.db.session() as s:
         plan = cb.visible_plan(s, user, plan_id)
@@ -307,7 +308,7 @@ def export_plan(plan_id: int, request: Request, user: Principal = Depends(curren
 
 
 @router.post("/callbacks/{plan_id}/import")
-def import_plan_answers(plan_id: int, request: Request, file: UploadFile = File(...),
+def import_plan_answers(plan_id: RowId, request: Request, file: UploadFile = File(...),
                         user: Principal = Depends(require_role("auditor"))) -> dict:
     tmp = _tmp(".xlsx")
     try:
