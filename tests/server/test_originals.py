@@ -63,3 +63,26 @@ def test_check_originals_names_changed_and_missing_files(tmp_path):
     changed = check_originals(good, tmp_path)
     assert [(c["file"], c["expected"], c["found"] is None) for c in changed] == [
         ("a.mp4", good["a.mp4"], False), ("b.xlsx", good["b.xlsx"], True)]
+
+
+def test_an_original_changed_after_the_audit_stops_the_next_report_and_pack_build(server, tmp_path):
+    h = server.login("ana", "auditor")
+    r = server.client.post("/api/v1/exam-points/import", headers=h,
+                           files={"file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
+    assert r.status_code == 202, r.text
+    server.run_jobs()
+    before = server.client.get("/api/v1/exam-points/EP-T-01/findings", headers=h).json()
+    assert server.client.get("/api/v1/exam-points/EP-T-01/evidence-pack.zip", headers=h).status_code == 200
+
+    footage = max((p for p in (server.data_dir / "originals").iterdir()), key=lambda p: p.stat().st_size)
+    _flip_a_byte(footage)
+    # a review changes what the report says, so the next download rebuilds report and pack
+    r = server.client.post(f"/api/v1/findings/{before[0]['id']}/review", headers=server.login("rita", "reviewer"),
+                           json={"decision": "confirmed", "comment": ""})
+    assert r.status_code == 200, r.text
+    r = server.client.get("/api/v1/exam-points/EP-T-01/evidence-pack.zip", headers=h)
+    assert r.status_code == 200, r.text[:300]
+    after = server.client.get("/api/v1/exam-points/EP-T-01/findings", headers=h).json()
+    assert [f["kind"] for f in after] == ["evidence_integrity"] and after[0]["severity"] == "high"
+    custody = (server.data_dir / "exam_points" / "EP-T-01" / "audit" / "custody.jsonl").read_text(encoding="utf-8")
+    assert "evidence integrity check failed" in custody
