@@ -94,6 +94,8 @@ class AuditResult:
     outcomes: list[RecordingOutcome] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     records_dir: Path | None = None
+    #: originals whose sha256 changed since they were received: the audit stopped on them
+    integrity_failures: list[dict[str, str | None]] = field(default_factory=list)
 
 
 def find_config(exam_point_dir: Path) -> Path:
@@ -231,10 +233,14 @@ def run_audit(
     on_recording: Callable[[RecordingOutcome], None] | None = None,
     command: str = "examaudit audit",
     progress: Callable[[float], None] | None = None,
+    originals: dict[str | Path, str] | None = None,
 ) -> AuditResult:
     """Audit one exam point folder into ``out_dir`` (resumable; see the module docstring).
 
     ``progress`` gets the fraction of the recordings analysed (0..1; see :func:`run_recordings`).
+    ``originals`` maps files of the folder to the sha256 they had when received (the server's
+    stored originals): each is hashed again first, and one that changed stops the audit with an
+    ``evidence_integrity`` finding instead of findings and a report built on changed footage.
     """
     exam_point_dir = Path(exam_point_dir)
     out_dir = Path(out_dir)
@@ -246,6 +252,11 @@ def run_audit(
     custody = CustodyLog(out_dir / "custody.jsonl")
     custody.append("audit started", inputs={CONFIG_NAME: sha256_file(config_path)},
                    parameters={"command": command, **params.as_dict(), "workers": workers})
+
+    changed = check_originals(originals or {}, exam_point_dir)
+    if changed:
+        return _stop_on_changed_originals(cfg, out_dir, changed, params=params, command=command,
+                                          started=started, custody=custody)
 
     jobs = plan_recordings(config_path, cfg, out_dir, params)
     outcomes = run_recordings(jobs, workers=workers, scheduler=scheduler, on_done=on_recording, progress=progress)
@@ -264,6 +275,52 @@ def run_audit(
 
     write_exam_point(cfg, out_dir, outcomes, result.findings, inputs, records_dir=result.records_dir,
                      params=params, command=command, started=started, custody=custody)
+    return result
+
+
+def check_originals(originals: dict[str | Path, str], base: Path) -> list[dict[str, str | None]]:
+    """Hash every original again; one entry (file, expected, found) per file that changed or vanished."""
+    changed = []
+    for name, expected in originals.items():
+        path = Path(name) if Path(name).is_absolute() else base / name
+        found = sha256_file(path) if path.is_file() else None
+        if found != expected:
+            changed.append({"file": displayable(path.relative_to(base) if path.is_relative_to(base) else path),
+                            "expected": expected, "found": found})
+    return changed
+
+
+def integrity_finding(cfg: ExamPointConfig, change: dict[str, str | None]) -> Finding:
+    found = change["found"]
+    now_zh = f"现为 {found[:12]}…" if found else "文件已缺失"
+    now_en = f"now {found[:12]}…" if found else "the file is gone"
+    return Finding.create(
+        kind=FindingKind.evidence_integrity,
+        source=Source.video,
+        severity=Severity.high,
+        exam_point=cfg.exam_point,
+        recording=change["file"],
+        confidence=1.0,
+        reason_zh=(f"原始文件 {change['file']} 的 sha256 与接收时不符（接收时 {str(change['expected'])[:12]}…，"
+                   f"{now_zh}）：本考点审计已停止，不基于被改动的证据出具报告。"),
+        reason_en=(f"The original {change['file']} no longer matches the sha256 it had when received "
+                   f"({str(change['expected'])[:12]}…, {now_en}): the audit of this exam point stopped "
+                   "rather than report on changed evidence."),
+        details={"key": change["file"], **change},
+    )
+
+
+def _stop_on_changed_originals(cfg: ExamPointConfig, out_dir: Path, changed: list[dict[str, str | None]], *,
+                               params: AnalyzeParams, command: str, started: datetime,
+                               custody: CustodyLog) -> AuditResult:
+    """Findings = the integrity findings only; the last audit's report and pack are removed with them."""
+    custody.append("evidence integrity check failed", inputs={c["file"]: c["found"] or "" for c in changed},
+                   note="; ".join(f"{c['file']}: expected {c['expected']}" for c in changed))
+    for stale in ("report.html", "report.pdf", "evidence_pack.zip", "evidence_pack.zip.sha256"):
+        (out_dir / stale).unlink(missing_ok=True)
+    result = AuditResult(cfg, out_dir, [], [integrity_finding(cfg, c) for c in changed], integrity_failures=changed)
+    write_exam_point(cfg, out_dir, [], result.findings, [], records_dir=None, params=params, command=command,
+                     started=started, custody=custody, extra={"stopped": "evidence_integrity", "changed": changed})
     return result
 
 

@@ -70,6 +70,8 @@ class FindingKind(str, Enum):
     video_black = "video_black"
     video_overexposed = "video_overexposed"
     video_unreadable = "video_unreadable"
+    #: an original no longer hashes to what was received: the audit of that exam point stops
+    evidence_integrity = "evidence_integrity"
     # people in the room
     extra_person = "extra_person"
     absent_candidate = "absent_candidate"
@@ -122,6 +124,7 @@ KIND_TITLES: dict[FindingKind, tuple[str, str]] = {
     FindingKind.video_black: ("黑屏", "Black video"),
     FindingKind.video_overexposed: ("画面过曝", "Over-exposed video"),
     FindingKind.video_unreadable: ("录像无法读取", "Video unreadable"),
+    FindingKind.evidence_integrity: ("原始证据被改动", "Original evidence changed"),
     FindingKind.extra_person: ("考场人数超员", "Extra person in the room"),
     FindingKind.absent_candidate: ("考生缺席", "Absent candidate"),
     FindingKind.candidate_left: ("考生迟到或提前离场", "Candidate late or left early"),

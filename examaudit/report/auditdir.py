@@ -121,7 +121,9 @@ def read_json(path: Path) -> Any | None:
 def _recordings(root: Path, meta: dict[str, Any]) -> list[RecordingEntry]:
     out: list[RecordingEntry] = []
     listed = meta.get("recordings")
-    if listed:
+    # An empty list is an answer (no footage, or an audit stopped on changed originals, whose stale
+    # per-recording folders must not come back into the pack); only a missing key means "look".
+    if listed is not None:
         for r in listed:
             folder = root / r["out"] if r.get("out") else None
             probe = r.get("probe") or (read_json(folder / "recording.json") if folder else None) or {}

@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pwdlib import PasswordHash
 
-from .models import ROLES, ExamPoint, User
+from .models import ROLES, ExamPoint, User, row_id
 
 SESSION_COOKIE = "examaudit_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -177,8 +177,8 @@ async def visible_exam_point(exam_point_id: str, request: Request,
     from sqlalchemy import select
 
     with request.app.state.db.session() as s:
-        if exam_point_id.isdigit():
-            ep = s.get(ExamPoint, int(exam_point_id))
+        if (rid := row_id(exam_point_id)) is not None:
+            ep = s.get(ExamPoint, rid)
         else:
             ep = s.scalar(select(ExamPoint).where(ExamPoint.code == exam_point_id))
     return check_city(user, ep)

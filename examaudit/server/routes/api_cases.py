@@ -13,6 +13,8 @@ from starlette.background import BackgroundTask
 
 from ...errors import InputError
 from ..models import ExamPoint
+from ..openapi import file_download
+from ..openapi import RowId
 from ..security import Principal, current_user, require_role, visible_exam_point
 from ..services import callbacks as cb
 from ..services import cases as svc
@@ -86,7 +88,7 @@ def import_cases(request: Request, file: UploadFile = File(...), user: Principal
     return {"added": added, "updated": updated}
 
 
-@router.get("/cases/export.xlsx")
+@router.get("/cases/export.xlsx", **file_download(XLSX))
 def export_cases(request: Request, user: Principal = Depends(current_user)):
     from ...cases.register import write_register
 
@@ -123,7 +125,7 @@ class RectifyIn(BaseModel):
 
 
 @router.post("/cases/{case}/problems/{problem_id}")
-def rectify(case: str, problem_id: int, body: RectifyIn, request: Request,
+def rectify(case: str, problem_id: RowId, body: RectifyIn, request: Request,
             user: Principal = Depends(require_role("auditor"))) -> dict:
     with request.app.state.db.session() as s:
         row = svc.get_visible_case(s, user, case)
@@ -140,7 +142,7 @@ def close(case: str, body: CloseIn, request: Request, user: Principal = Depends(
         return svc.case_view(svc.close_case(s, svc.get_visible_case(s, user, case), body.closed_on))
 
 
-@router.get("/cases/{case}/typical.{fmt}")
+@router.get("/cases/{case}/typical.{fmt}", **file_download(DOCX, "text/markdown"))
 def typical(case: str, fmt: str, request: Request, user: Principal = Depends(current_user)):
     """典型案例 of a closed case: ``docx``, or ``md`` (a zip of the Markdown and its frames when it has frames)."""
     from ...cases.typical import write_docx, write_markdown
@@ -169,7 +171,7 @@ def typical(case: str, fmt: str, request: Request, user: Principal = Depends(cur
     return _file(archive, f"典型案例-{name}.zip", "application/zip")
 
 
-@router.get("/bulletin.docx")
+@router.get("/bulletin.docx", **file_download(DOCX))
 def quarterly_bulletin(quarter: str, request: Request, user: Principal = Depends(current_user)):
     """一季度一通报: the closed cases of ``quarter`` (e.g. 2024Q3) as typical cases grouped by type (一类一通报)."""
     import re
@@ -215,7 +217,7 @@ def form1_json(request: Request, month: str | None = None, period: str | None = 
             "unknown": [u.text() for u in t.unknown]}
 
 
-@router.get("/form1.xlsx")
+@router.get("/form1.xlsx", **file_download(XLSX))
 def form1_xlsx(request: Request, month: str | None = None, period: str | None = None, city: str | None = None,
                unit: str = "", filler: str = "", contact: str = "", filled_on: str = "",
                user: Principal = Depends(current_user)):
@@ -261,13 +263,13 @@ def reveal_log(request: Request, exam_point: str | None = None, user: Principal 
 
 
 @router.get("/callbacks/{plan_id}")
-def get_plan(plan_id: int, request: Request, user: Principal = Depends(current_user)) -> dict:
+def get_plan(plan_id: RowId, request: Request, user: Principal = Depends(current_user)) -> dict:
     with request.app.state.db.session() as s:
         return cb.plan_view(cb.visible_plan(s, user, plan_id), user)
 
 
 @router.post("/callbacks/{plan_id}/calls/{call_id}/phone")
-def reveal(plan_id: int, call_id: int, request: Request, user: Principal = Depends(current_user)) -> dict:
+def reveal(plan_id: RowId, call_id: RowId, request: Request, user: Principal = Depends(current_user)) -> dict:
     """The full phone number (auditor, admin); every reveal is logged."""
     with request.app.state.db.session() as s:
         phone = cb.reveal_phone(s, user, cb.visible_plan(s, user, plan_id), call_id)
@@ -288,15 +290,15 @@ class AnswersIn(BaseModel):
 
 
 @router.post("/callbacks/{plan_id}/calls/{call_id}")
-def answer(plan_id: int, call_id: int, body: AnswersIn, request: Request,
+def answer(plan_id: RowId, call_id: RowId, body: AnswersIn, request: Request,
            user: Principal = Depends(require_role("auditor"))) -> dict:
     with request.app.state.db.session() as s:
         plan = cb.visible_plan(s, user, plan_id)
         return cb.call_view(cb.record_answers(s, user, plan, call_id, body.model_dump()), user)
 
 
-@router.get("/callbacks/{plan_id}/calls.xlsx")
-def export_plan(plan_id: int, request: Request, user: Principal = Depends(current_user)):
+@router.get("/callbacks/{plan_id}/calls.xlsx", **file_download(XLSX))
+def export_plan(plan_id: RowId, request: Request, user: Principal = Depends(current_user)):
     """The call list for the call team: numbers in full for auditors (each one logged), masked otherwise."""
     with request.app.state.db.session() as s:
         plan = cb.visible_plan(s, user, plan_id)
@@ -306,7 +308,7 @@ def export_plan(plan_id: int, request: Request, user: Principal = Depends(curren
 
 
 @router.post("/callbacks/{plan_id}/import")
-def import_plan_answers(plan_id: int, request: Request, file: UploadFile = File(...),
+def import_plan_answers(plan_id: RowId, request: Request, file: UploadFile = File(...),
                         user: Principal = Depends(require_role("auditor"))) -> dict:
     tmp = _tmp(".xlsx")
     try:

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from ...errors import InputError
 from ..models import ExamPoint, Job
+from ..openapi import file_download
 from ..security import Principal, current_user, require_role, visible_exam_point
 from ..services import exam_points as svc
 from ..services.jobs import create_job, job_view
@@ -139,7 +140,8 @@ def _download(name: str):
     return route
 
 
-router.add_api_route("/{exam_point_id}/report.pdf", _download("report.pdf"), methods=["GET"])
-router.add_api_route("/{exam_point_id}/report.html", _download("report.html"), methods=["GET"])
-router.add_api_route("/{exam_point_id}/evidence-pack.zip", _download("evidence_pack.zip"), methods=["GET"])
+for _path, _name in (("report.pdf", "report.pdf"), ("report.html", "report.html"),
+                     ("evidence-pack.zip", "evidence_pack.zip")):
+    router.add_api_route(f"/{{exam_point_id}}/{_path}", _download(_name), methods=["GET"],
+                         **file_download(DOWNLOADS[_name].split(";")[0]))
 

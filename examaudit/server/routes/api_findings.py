@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from ..openapi import file_download
 from ..security import Principal, current_user, require_role
 from ..services import reviews as svc
 from ..services.exam_points import audit_dir
@@ -49,7 +50,7 @@ def get_finding(finding_id: str, request: Request, user: Principal = Depends(cur
         return out
 
 
-@router.get("/{finding_id}/evidence/{n}")
+@router.get("/{finding_id}/evidence/{n}", **file_download("image/*", "video/*", "application/octet-stream", "text/plain"))
 def evidence(finding_id: str, n: int, request: Request, user: Principal = Depends(current_user)):
     settings = request.app.state.settings
     with request.app.state.db.session() as s:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from ..models import ExamPoint, Job
+from ..openapi import RowId
 from ..security import Principal, check_city, current_user, require_role
 from ..services.jobs import cancel_job, job_view
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
 
-def _job(s, user: Principal, job_id: int) -> Job:
+def _job(s, user: Principal, job_id: RowId) -> Job:
     job = s.get(Job, job_id)
     if job is None:
         raise HTTPException(404, "job not found")
@@ -20,13 +21,13 @@ def _job(s, user: Principal, job_id: int) -> Job:
 
 
 @router.get("/{job_id}")
-def get_job(job_id: int, request: Request, user: Principal = Depends(current_user)) -> dict:
+def get_job(job_id: RowId, request: Request, user: Principal = Depends(current_user)) -> dict:
     with request.app.state.db.session() as s:
         return job_view(_job(s, user, job_id))
 
 
 @router.post("/{job_id}/cancel")
-def cancel(job_id: int, request: Request, user: Principal = Depends(require_role("auditor"))) -> dict:
+def cancel(job_id: RowId, request: Request, user: Principal = Depends(require_role("auditor"))) -> dict:
     with request.app.state.db.session() as s:
         job = cancel_job(s, _job(s, user, job_id))
         request.app.state.log.info("job cancel requested", extra={"job": job_id, "user": user.name})

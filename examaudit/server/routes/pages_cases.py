@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ...cases.model import OUTCOMES, UNIT_TYPES
 from ...cases.tally import FORM1_COLUMNS, FORM1_GROUPS, REPORT_MONTHS
 from ...findings import KIND_TITLES
+from ..openapi import RowId
 from ..security import Principal, current_user, require_role
 from ..services import callbacks as cb
 from ..services import cases as svc
@@ -74,7 +75,7 @@ def case_outcome(case: str, request: Request, outcomes: list[str] = Form(default
 
 
 @router.post("/cases/{case}/problems/{problem_id}")
-def case_rectify(case: str, problem_id: int, request: Request, done_on: str = Form(""), due_on: str = Form(""),
+def case_rectify(case: str, problem_id: RowId, request: Request, done_on: str = Form(""), due_on: str = Form(""),
                  user: Principal = Depends(require_role("auditor"))):
     with request.app.state.db.session() as s:
         row = svc.get_visible_case(s, user, case)
@@ -167,7 +168,7 @@ def plan_apply(code: str, request: Request, user: Principal = Depends(require_ro
 
 
 @router.get("/callbacks/{plan_id}")
-def plan_page(plan_id: int, request: Request, user: Principal = Depends(current_user)):
+def plan_page(plan_id: RowId, request: Request, user: Principal = Depends(current_user)):
     with request.app.state.db.session() as s:
         plan = cb.plan_view(cb.visible_plan(s, user, plan_id), user)
     from ...cases.callbook import OUTCOME_CHOICES, YESNO_CHOICES
@@ -178,7 +179,7 @@ def plan_page(plan_id: int, request: Request, user: Principal = Depends(current_
 
 
 @router.post("/callbacks/{plan_id}/calls/{call_id}/phone", response_class=HTMLResponse)
-def plan_reveal(plan_id: int, call_id: int, request: Request, user: Principal = Depends(current_user)):
+def plan_reveal(plan_id: RowId, call_id: RowId, request: Request, user: Principal = Depends(current_user)):
     """htmx: swaps the masked number for the full one; the reveal is logged."""
     with request.app.state.db.session() as s:
         phone = cb.reveal_phone(s, user, cb.visible_plan(s, user, plan_id), call_id, via="page")
@@ -188,7 +189,7 @@ def plan_reveal(plan_id: int, call_id: int, request: Request, user: Principal = 
 
 
 @router.post("/callbacks/{plan_id}/calls/{call_id}")
-def plan_answer(plan_id: int, call_id: int, request: Request, called_at: str = Form(""), outcome: str = Form(""),
+def plan_answer(plan_id: RowId, call_id: RowId, request: Request, called_at: str = Form(""), outcome: str = Form(""),
                 sat_exam_in_person: str = Form(""), room_answer: str = Form(""), invigilator_answer: str = Form(""),
                 paid_intermediary: str = Form(""), certificate_answer: str = Form(""), attended_training: str = Form(""),
                 notes: str = Form(""), user: Principal = Depends(require_role("auditor"))):
@@ -202,7 +203,7 @@ def plan_answer(plan_id: int, call_id: int, request: Request, called_at: str = F
 
 
 @router.post("/callbacks/{plan_id}/import")
-def plan_import(plan_id: int, request: Request, file: UploadFile = File(...),
+def plan_import(plan_id: RowId, request: Request, file: UploadFile = File(...),
                 user: Principal = Depends(require_role("auditor"))):
     from .api_cases import import_plan_answers
 

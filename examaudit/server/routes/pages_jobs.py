@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from ..models import ExamPoint, Job
+from ..openapi import RowId
 from ..security import Principal, check_city, current_user, require_role
 from ..services.exam_points import visible_exam_points
 from ..services.jobs import cancel_job, job_view
@@ -27,7 +28,7 @@ def jobs_page(request: Request, user: Principal = Depends(current_user)):
 
 
 @router.post("/admin/jobs/{job_id}/cancel")
-def jobs_cancel(request: Request, job_id: int, user: Principal = Depends(require_role("auditor"))):
+def jobs_cancel(request: Request, job_id: RowId, user: Principal = Depends(require_role("auditor"))):
     with request.app.state.db.session() as s:
         job = s.get(Job, job_id)
         if job is not None:

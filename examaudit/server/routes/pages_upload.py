@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ...errors import InputError
 from ..models import ExamPoint, Job, Upload
+from ..openapi import RowId
 from ..security import Principal, check_city, current_user, require_role
 from ..services import exam_points as eps
 from ..services.jobs import job_view
@@ -80,7 +81,7 @@ def upload_new_exam_point(request: Request, yaml: str = Form(""), user: Principa
 
 
 @router.get("/jobs/{job_id}/progress")
-def job_progress(request: Request, job_id: int, user: Principal = Depends(current_user)):
+def job_progress(request: Request, job_id: RowId, user: Principal = Depends(current_user)):
     """The job's progress box; it polls itself every second while the job is queued or running."""
     with request.app.state.db.session() as s:
         job = s.get(Job, job_id)

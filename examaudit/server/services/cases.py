@@ -21,7 +21,7 @@ from ...cases.register import Register
 from ...cases.tally import Form1Tally, ReportPeriod, tally
 from ...findings import KIND_TITLES, Finding, Source
 from ...report.mask import mask_text
-from ..models import ExamPoint, Review, utcnow
+from ..models import ExamPoint, Review, row_id, utcnow
 from ..models_cases import CaseDocumentRow, CaseProblemRow, CaseRow
 from ..security import Principal
 
@@ -123,7 +123,7 @@ def visible_cases(s: Session, user: Principal, *, exam_point: str | None = None)
 
 
 def get_visible_case(s: Session, user: Principal, key: str | int) -> CaseRow:
-    row = s.get(CaseRow, int(key)) if str(key).isdigit() else None
+    row = s.get(CaseRow, rid) if (rid := row_id(key)) is not None else None
     if row is None:
         row = s.scalar(select(CaseRow).where(CaseRow.case_id == str(key)))
     if row is None or not user.can_see_city(row.city):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ...audit import CONFIG_NAME, records_inputs
 from ...config import ExamPointConfig, load_exam_point
 from ...errors import InputError
-from ..models import ExamPoint, Job, Upload, utcnow
+from ..models import ExamPoint, Job, Upload, row_id, utcnow
 from ..security import Principal, check_city
 from ..settings import Settings
 from .storage import check_relative_name, copy_hashed, link_original, store_original
@@ -267,8 +267,8 @@ def visible_exam_points(s: Session, user: Principal) -> list[ExamPoint]:
 
 def get_visible(s: Session, user: Principal, key: str | int) -> ExamPoint:
     """By numeric id or code; 404 (HTTPException) when missing or another city's."""
-    if isinstance(key, int) or str(key).isdigit():
-        ep = s.get(ExamPoint, int(key))
+    if (rid := row_id(key)) is not None:
+        ep = s.get(ExamPoint, rid)
     else:
         ep = s.scalar(select(ExamPoint).where(ExamPoint.code == key))
     return check_city(user, ep)

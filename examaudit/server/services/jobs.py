@@ -141,6 +141,18 @@ def _finish(db, job_id: int, state: str, message: str, progress: float | None = 
             job.progress = progress
 
 
+def received_originals(db, code: str, folder: Path) -> dict[Path, str]:
+    """Each file of the exam point's folder that is a stored original -> the sha256 it was received with."""
+    from ..models import Upload
+
+    with db.session() as s:
+        ep = s.scalar(select(ExamPoint).where(ExamPoint.code == code))
+        rows = s.scalars(select(Upload).where(Upload.exam_point_id == ep.id, Upload.role != "config")
+                         .order_by(Upload.id)) if ep else []  # a later upload of the same name wins
+        return {folder / r.rel_path: r.sha256 for r in rows
+                if not r.rel_path.startswith("..") and (folder / r.rel_path).exists()}
+
+
 def _audit(state, code: str, config_path: Path, progress: _Progress) -> dict:
     from ...audit import STATUSES, run_audit
     from ...video.analyze import AnalyzeParams
@@ -150,6 +162,7 @@ def _audit(state, code: str, config_path: Path, progress: _Progress) -> dict:
     out = audit_dir(state.settings, code)
     progress(0.0, "分析录像 / analysing recordings", force=True)
     result = run_audit(config_path.parent, out, workers=state.settings.job_audit_workers,
+                       originals=received_originals(state.db, code, config_path.parent),
                        params=AnalyzeParams(**state.settings.audit_params),
                        command=f"examaudit serve (exam point {code})",
                        progress=lambda f: progress(ANALYSIS_SHARE * f, "分析录像 / analysing recordings"))
@@ -160,4 +173,7 @@ def _audit(state, code: str, config_path: Path, progress: _Progress) -> dict:
                f"{counts['reused']}, unreadable {counts['failed']}")
     if counts["error"]:
         message += f"; {counts['error']} recording(s) hit an internal error (rerun to retry)"
+    if result.integrity_failures:
+        message = (f"审计已停止：{len(result.integrity_failures)} 个原始文件与接收时的 sha256 不符 / audit stopped: "
+                   + ", ".join(c["file"] for c in result.integrity_failures) + " changed since received")
     return {"findings": len(result.findings), "risk": risk, "message": message, **counts}

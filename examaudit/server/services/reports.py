@@ -66,6 +66,10 @@ def regenerate(state, code: str, force: bool = True) -> float | None:
     if not force and (out / STAMP).is_file() and (out / STAMP).read_text() == stamp and all(
             (out / n).is_file() for n in wanted):
         return risk_of(out, reviews)
+    if not force:  # a job's rebuild follows its own audit, which has just checked the originals
+        _stop_if_originals_changed(state, code, out)
+        reviews = decisions(state.db, code)
+        stamp = _stamp(out, reviews)
     with custody_lock(out / "custody.jsonl"):
         if reviews or (out / REVIEWS_NAME).exists():
             path = write_reviews(out, list(reviews.values()))
@@ -77,6 +81,25 @@ def regenerate(state, code: str, force: bool = True) -> float | None:
         build_evidence_pack(out)
     (out / STAMP).write_text(stamp)
     return risk_of(out, reviews)
+
+
+def _stop_if_originals_changed(state, code: str, out: Path) -> None:
+    """Before a report or pack is built again: an original changed since the audit stops the exam
+    point as an audit would (``run_audit`` hashes the originals first and stops on a change), so
+    no evidence is cut from changed footage and the findings say why."""
+    from ...audit import check_originals, run_audit
+    from ...video.analyze import AnalyzeParams
+    from .jobs import received_originals
+
+    with state.db.session() as s:
+        ep = s.scalar(select(ExamPoint).where(ExamPoint.code == code))
+        folder = (state.settings.data_dir / ep.config_path).parent if ep and ep.config_path else None
+    if folder is None or not folder.is_dir():
+        return
+    originals = received_originals(state.db, code, folder)
+    if check_originals(originals, folder):
+        run_audit(folder, out, originals=originals, params=AnalyzeParams(**state.settings.audit_params),
+                  command=f"examaudit serve (exam point {code}: originals checked before the report and pack)")
 
 
 def ensure_current(state, ep: ExamPoint) -> Path:
