@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from ..models import ExamPoint, Job
-from ..security import Principal, check_city, current_user, require_role
+from ..models import Job
+from ..security import Principal, current_user, require_role
 from ..services.exam_points import visible_exam_points
-from ..services.jobs import cancel_job, job_view
+from ..services.jobs import cancel_job, check_job, job_view
 from .pages_common import render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -31,6 +31,5 @@ def jobs_cancel(request: Request, job_id: int, user: Principal = Depends(require
     with request.app.state.db.session() as s:
         job = s.get(Job, job_id)
         if job is not None:
-            check_city(user, s.get(ExamPoint, job.exam_point_id))
-            cancel_job(s, job)
+            cancel_job(s, check_job(s, user, job))
     return RedirectResponse("/admin/jobs", status_code=303)

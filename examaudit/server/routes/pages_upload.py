@@ -84,7 +84,7 @@ def job_progress(request: Request, job_id: int, user: Principal = Depends(curren
     """The job's progress box; it polls itself every second while the job is queued or running."""
     with request.app.state.db.session() as s:
         job = s.get(Job, job_id)
-        if job is None:
+        if job is None or job.exam_point_id is None:  # a screening has its own page (API)
             raise HTTPException(404, "job not found")
         ep = check_city(user, s.get(ExamPoint, job.exam_point_id))
         view, code = job_view(job), ep.code

@@ -1,0 +1,81 @@
+"""Screening jobs: the province screen over the exam points the server holds (API, city scope, reuse)."""
+
+from __future__ import annotations
+
+from .exam_point_zips import exam_point_zip
+
+
+def _import(server, headers, data: bytes):
+    r = server.client.post("/api/v1/exam-points/import", headers=headers,
+                           files={"file": ("ep.zip", data, "application/zip")})
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path, monkeypatch):
+    from examaudit.server.services import jobs as jobs_svc
+
+    admin = server.login("root", "admin")
+    _import(server, admin, exam_point_zip(tmp_path / "a", "EP-WZ-01", "温州市"))
+    _import(server, admin, exam_point_zip(tmp_path / "b", "EP-HZ-01", "杭州市"))
+    server.run_jobs()  # the two audits
+    viewer = server.login("vic", "viewer")
+    wz = server.login("wen", "auditor", city="温州市")
+    hz = server.login("hang", "auditor", city="杭州市")
+    nb = server.login("ning", "auditor", city="宁波市")
+
+    assert server.client.post("/api/v1/screenings", headers=viewer).status_code == 403
+    nothing = server.client.post("/api/v1/screenings", headers=nb)  # no exam point in 宁波市
+    assert nothing.status_code == 422 and "nothing to screen" in nothing.text
+
+    r = server.client.post("/api/v1/screenings", headers=admin)
+    assert r.status_code == 202, r.text
+    province = r.json()
+    assert province["state"] == "queued" and province["exam_points"] == ["EP-HZ-01", "EP-WZ-01"]
+    assert province["ranked"] is None and province["province_records"] == []
+    r = server.client.post("/api/v1/screenings", headers=wz)
+    assert r.status_code == 202 and r.json()["exam_points"] == ["EP-WZ-01"]
+    city_job = r.json()["job"]
+    # the view holds links to the import folders, no copies of the footage
+    view = server.data_dir / "screenings" / str(province["job"]) / "province" / "exam_points"
+    assert sorted(p.name for p in view.iterdir()) == ["EP-HZ-01", "EP-WZ-01"]
+    assert all(p.is_symlink() for p in view.iterdir())
+
+    values: dict[int, list[float]] = {}
+    real = jobs_svc._Progress.__call__
+
+    def record(self, value, message=None, force=False):
+        real(self, value, message, force=True)
+        values.setdefault(self.job_id, []).append(self._value)
+
+    monkeypatch.setattr(jobs_svc._Progress, "__call__", record)
+    server.run_jobs()
+
+    done = server.client.get(f"/api/v1/screenings/{province['job']}", headers=admin).json()
+    assert done["state"] == "done" and done["progress"] == 1.0, done
+    # each exam point's finished recording came from its audit: nothing analysed again
+    assert "analysed 0, reused 2" in done["message"], done["message"]
+    seen = values[province["job"]]  # recording by recording, then each stage: never backwards
+    assert len(seen) > 3 and seen == sorted(seen) and any(0 < v < 1 for v in seen), seen
+    rows = done["ranked"]
+    assert sorted(r["exam_point"] for r in rows) == ["EP-HZ-01", "EP-WZ-01"]
+    assert [int(r["rank"]) for r in rows] == [1, 2] and all(float(r["risk"]) >= 0 for r in rows)
+    assert all(int(r["findings"]) >= 1 for r in rows)  # the 3 s cut in each clip
+    assert set(done["files"]) == {"screening.html", "exam_points.csv", "screening.xlsx"}  # no PDF in fast mode
+    csv = server.client.get(f"/api/v1/screenings/{province['job']}/exam_points.csv", headers=admin)
+    assert csv.status_code == 200 and "EP-HZ-01" in csv.text and "EP-WZ-01" in csv.text
+    html = server.client.get(f"/api/v1/screenings/{province['job']}/screening.html", headers=viewer)
+    assert html.status_code == 200 and "EP-WZ-01" in html.text
+    assert server.client.get(f"/api/v1/screenings/{province['job']}/screening.pdf", headers=admin).status_code == 404
+    assert server.client.get(f"/api/v1/jobs/{province['job']}", headers=admin).json()["kind"] == "screening"
+
+    # city scope: the province's run (with 杭州市 in it) and another city's run are 404s
+    for path in ("", "/exam_points.csv", "/screening.html", "/screening.xlsx"):
+        assert server.client.get(f"/api/v1/screenings/{province['job']}{path}", headers=wz).status_code == 404
+        assert server.client.get(f"/api/v1/screenings/{city_job}{path}", headers=hz).status_code == 404
+    assert server.client.get(f"/api/v1/jobs/{province['job']}", headers=wz).status_code == 404
+    mine = server.client.get(f"/api/v1/screenings/{city_job}", headers=wz).json()
+    assert mine["state"] == "done" and [r["exam_point"] for r in mine["ranked"]] == ["EP-WZ-01"]
+    assert "EP-HZ-01" not in server.client.get(f"/api/v1/screenings/{city_job}/exam_points.csv", headers=wz).text
+    # an audit job's id is not a screening
+    assert server.client.get("/api/v1/screenings/1", headers=admin).status_code == 404
