@@ -79,3 +79,29 @@ def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path,
     assert "EP-HZ-01" not in server.client.get(f"/api/v1/screenings/{city_job}/exam_points.csv", headers=wz).text
     # an audit job's id is not a screening
     assert server.client.get("/api/v1/screenings/1", headers=admin).status_code == 404
+
+
+def test_jobs_of_an_older_database_survive_the_screening_migration(tmp_path, server_factory):
+    """0003 makes jobs.exam_point_id nullable (SQLite: a batch table copy): the audit jobs stay."""
+    import sqlite3
+
+    from examaudit.server.db import current_heads, migrate
+    from examaudit.server.models import Job
+
+    url = f"sqlite:///{tmp_path / 'data' / 'examaudit.db'}"
+    (tmp_path / "data").mkdir()
+    migrate(url, "0002_audits")
+    con = sqlite3.connect(tmp_path / "data" / "examaudit.db")
+    con.execute("INSERT INTO exam_points (id, code, name, city, config_path, created_at, created_by) "
+                "VALUES (1, 'EP-OLD', '', '温州市', 'x/exam_point.yaml', '2024-01-01T00:00:00+00:00', 'old')")
+    con.execute("INSERT INTO jobs (exam_point_id, kind, config_path, state, progress, message, created_by, created_at) "
+                "VALUES (1, 'audit', 'x/exam_point.yaml', 'done', 1.0, 'ok', 'old', '2024-01-01T00:00:00+00:00')")
+    con.commit()
+    con.close()
+    srv = server_factory(data_dir=tmp_path / "data")
+    assert "0003_screenings" in current_heads(url)
+    with srv.db.session() as s:
+        old = s.query(Job).one()
+        assert (old.exam_point_id, old.kind, old.city, old.state) == (1, "audit", None, "done")
+        s.add(Job(exam_point_id=None, kind="screening", city=None, config_path="screenings/2", state="cancelled",
+                  progress=0.0, message="", created_by="t"))
