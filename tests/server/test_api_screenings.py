@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .exam_point_zips import exam_point_zip
 
 
@@ -80,6 +82,19 @@ def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path,
     # an audit job's id is not a screening
     assert server.client.get("/api/v1/screenings/1", headers=admin).status_code == 404
 
+    # the pages: the dashboard's button starts one, its page shows progress, then the ranking
+    csrf = server.cookie_login("pat", "auditor")
+    assert 'data-testid="start-screening"' in server.client.get("/").text
+    r = server.client.post("/screenings", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/screenings/"), r.text
+    page = r.headers["location"]
+    assert 'data-state="queued"' in server.client.get(page).text
+    server.run_jobs()
+    html = server.client.get(page).text
+    assert 'id="screening-ranked"' in html and 'data-exam-point="EP-HZ-01"' in html and "exam_points.csv" in html
+    assert f'href="{page}"' in server.client.get(f"/jobs/{page.rsplit('/', 1)[1]}/progress").text
+    assert server.client.post("/screenings", data={}, follow_redirects=False).status_code == 403  # no CSRF token
+
 
 def test_jobs_of_an_older_database_survive_the_screening_migration(tmp_path, server_factory):
     """0003 makes jobs.exam_point_id nullable (SQLite: a batch table copy): the audit jobs stay."""
@@ -105,3 +120,62 @@ def test_jobs_of_an_older_database_survive_the_screening_migration(tmp_path, ser
         assert (old.exam_point_id, old.kind, old.city, old.state) == (1, "audit", None, "done")
         s.add(Job(exam_point_id=None, kind="screening", city=None, config_path="screenings/2", state="cancelled",
                   progress=0.0, message="", created_by="t"))
+
+
+def test_a_province_records_set_is_one_export_shared_by_every_exam_point(tmp_path):
+    """records/ is laid out only when each exam point with records holds the same files."""
+    from examaudit.server.services.screenings import _province_records
+
+    from .exam_point_zips import YAML
+
+    shared = tmp_path / "records"
+    shared.mkdir()
+    (shared / "roster.csv").write_text("candidate_id\nA1\n", encoding="utf-8")
+    (shared / "scores.csv").write_text("candidate_id,score\nA1,90\n", encoding="utf-8")
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "roster.csv").write_text("candidate_id\nB1\n", encoding="utf-8")
+    (own / "scores.csv").write_text("candidate_id,score\nB1,80\n", encoding="utf-8")
+
+    def folder(code: str, records: str | None) -> object:
+        d = tmp_path / code
+        d.mkdir()
+        text = YAML.format(code=code, city="温州市")
+        if records:
+            text += f"records:\n  roster: ../{records}/roster.csv\n  scores: ../{records}/scores.csv\n"
+        (d / "exam_point.yaml").write_text(text, encoding="utf-8")
+        return d / "exam_point.yaml"
+
+    a, b, c, d = folder("EP-A", "records"), folder("EP-B", "records"), folder("EP-C", None), folder("EP-D", "own")
+    found = _province_records(None, [a, b, c])  # EP-C has no records: the export still covers A and B
+    assert sorted(found) == ["roster", "scores"] and found["roster"].resolve() == (shared / "roster.csv").resolve()
+    assert _province_records(None, [a, d]) == {}  # each its own export: no province-wide set
+    assert _province_records(None, [c]) == {}
+
+
+@pytest.mark.slow
+def test_sample_media_screening_uses_the_shared_province_records(server, tmp_path):
+    """The two sample exam points share sample_media/records: the screening fuses video and records."""
+    import io
+    import zipfile
+    from pathlib import Path
+
+    media = Path(__file__).resolve().parents[2] / "sample_media"
+    admin = server.login("root", "admin")
+    for code in ("EP-HZ-01", "EP-WZ-02"):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            for p in sorted((media / code).rglob("*")) + sorted((media / "records").glob("*.csv")):
+                if p.is_file():
+                    zf.write(p, p.relative_to(media).as_posix())
+        _import(server, admin, buf.getvalue())
+    server.run_jobs()
+    r = server.client.post("/api/v1/screenings", headers=admin)
+    assert r.status_code == 202 and sorted(r.json()["province_records"]) == [
+        "callbacks", "certificates", "responses", "roster", "scores"], r.text
+    server.run_jobs()
+    done = server.client.get(f"/api/v1/screenings/{r.json()['job']}", headers=admin).json()
+    assert done["state"] == "done" and "analysed 0" in done["message"], done
+    rows = {row["exam_point"]: row for row in done["ranked"]}
+    assert {"EP-HZ-01", "EP-WZ-02"} <= set(rows)
+    assert all(rows[c]["p_records"] and rows[c]["p_video"] for c in ("EP-HZ-01", "EP-WZ-02")), rows

@@ -33,11 +33,11 @@ from fastapi import HTTPException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...audit import CONFIG_NAME, records_inputs
+from ...audit import records_inputs
 from ...config import load_exam_point
 from ...errors import InputError
 from ..jobs import exam_point_lock
-from ..models import ExamPoint, Job, utcnow
+from ..models import Job, utcnow
 from ..security import Principal
 from ..settings import Settings
 
