@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from .exam_point_zips import exam_point_zip
@@ -41,7 +43,8 @@ def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path,
     # the view holds links to the import folders, no copies of the footage
     view = server.data_dir / "screenings" / str(province["job"]) / "province" / "exam_points"
     assert sorted(p.name for p in view.iterdir()) == ["EP-HZ-01", "EP-WZ-01"]
-    assert all(p.is_symlink() for p in view.iterdir())
+    assert all(p.is_symlink() and not os.path.isabs(os.readlink(p)) for p in view.iterdir())  # restorable elsewhere
+    assert all((p / "exam_point.yaml").is_file() for p in view.iterdir())
 
     values: dict[int, list[float]] = {}
     real = jobs_svc._Progress.__call__

@@ -4,8 +4,8 @@ A screening job lays out a province folder *view* when it is started, then a wor
 library's :func:`examaudit.screen.screen_province` on it (the same call as the CLI)::
 
     DATA/screenings/<job>/province/exam_points/<code> -> DATA/exam_points/<code>/inputs/<n>
-                                                        (symlink: the import its latest audit read)
-    DATA/screenings/<job>/province/records/<role>.<ext> -> one import's records file (symlink),
+                                                        (relative symlink: the import its latest audit read)
+    DATA/screenings/<job>/province/records/<role>.<ext> -> one import's records file (relative symlink),
                                                         only when every exam point that has records
                                                         holds the same province-wide export
     DATA/screenings/<job>/plan.json                     scope, exam points in, exam points left out
@@ -87,19 +87,23 @@ def start_screening(s: Session, settings: Settings, user: Principal) -> Job:
     province = root / "province"
     (province / "exam_points").mkdir(parents=True)
     for ep in included:
-        (province / "exam_points" / ep.code).symlink_to((settings.data_dir / latest[ep.id]).parent.resolve(),
-                                                        target_is_directory=True)
+        _link(province / "exam_points" / ep.code, (settings.data_dir / latest[ep.id]).parent)
     records = _province_records(settings, [settings.data_dir / latest[e.id] for e in included])
     if records:
         (province / "records").mkdir()
         for role, path in records.items():
-            (province / "records" / f"{role}{path.suffix.lower()}").symlink_to(path.resolve())
+            _link(province / "records" / f"{role}{path.suffix.lower()}", path)
     plan = {"city": user.city, "created_by": user.name,
             "exam_points": [{"id": e.id, "code": e.code, "city": e.city, "config": latest[e.id]} for e in included],
             "left_out": [{"code": e.code, "reason": "no finished audit"} for e in eps if e not in included],
             "records": sorted(records)}
     (root / "plan.json").write_text(json.dumps(plan, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return job
+
+
+def _link(link: Path, target: Path) -> None:
+    """A relative symlink: the data directory stays valid when it is restored somewhere else."""
+    link.symlink_to(os.path.relpath(target.resolve(), link.parent.resolve()), target_is_directory=target.is_dir())
 
 
 def _province_records(settings: Settings, configs: list[Path]) -> dict[str, Path]:
