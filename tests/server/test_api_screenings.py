@@ -97,6 +97,10 @@ def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path,
     assert 'id="screening-ranked"' in html and 'data-exam-point="EP-HZ-01"' in html and "exam_points.csv" in html
     assert f'href="{page}"' in server.client.get(f"/jobs/{page.rsplit('/', 1)[1]}/progress").text
     assert server.client.post("/screenings", data={}, follow_redirects=False).status_code == 403  # no CSRF token
+    assert f'href="{page}"' in server.client.get("/admin/jobs").text  # the job list shows screenings too
+    server.cookie_login("wan", "viewer", city="温州市")
+    jobs = server.client.get("/admin/jobs").text
+    assert f'href="/screenings/{city_job}"' in jobs and f'href="{page}"' not in jobs  # not the province's
 
 
 def test_jobs_of_an_older_database_survive_the_screening_migration(tmp_path, server_factory):

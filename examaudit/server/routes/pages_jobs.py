@@ -21,8 +21,12 @@ def jobs_page(request: Request, user: Principal = Depends(current_user)):
     with request.app.state.db.session() as s:
         eps = {ep.id: ep for ep in visible_exam_points(s, user)}
         rows = []
-        for j in s.scalars(select(Job).where(Job.exam_point_id.in_(list(eps))).order_by(Job.id.desc()).limit(MAX_JOBS)):
-            rows.append({**job_view(j), "code": eps[j.exam_point_id].code})
+        mine = Job.exam_point_id.in_(list(eps)) | (Job.kind == "screening")
+        for j in s.scalars(select(Job).where(mine).order_by(Job.id.desc()).limit(MAX_JOBS)):
+            if j.exam_point_id is not None:
+                rows.append({**job_view(j), "code": eps[j.exam_point_id].code})
+            elif user.can_see_city(j.city):  # a screening in the user's scope
+                rows.append({**job_view(j), "code": None})
     return render(request, "pages/admin_jobs.html.j2", {"rows": rows}, user, nav="jobs")
 
 
