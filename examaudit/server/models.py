@@ -94,14 +94,20 @@ class Upload(Base):
 
 
 class Job(Base):
-    """One audit run of an exam point: queued -> running -> done | failed | cancelled."""
+    """One run: queued -> running -> done | failed | cancelled.
+
+    ``kind`` "audit": one exam point (``exam_point_id``). ``kind`` "screening": every exam point
+    of ``city`` (None: the whole province) that its creator could see; no ``exam_point_id``.
+    """
 
     __tablename__ = "jobs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    exam_point_id: Mapped[int] = mapped_column(ForeignKey("exam_points.id"), index=True)
+    exam_point_id: Mapped[int | None] = mapped_column(ForeignKey("exam_points.id"), index=True, nullable=True)
     kind: Mapped[str] = mapped_column(String(16), default="audit")
-    #: the exam_point.yaml this run audits, relative to the data directory (each import is its own folder)
+    #: a screening's scope: its creator's city, None for the province (who may read it: security rule)
+    city: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: audit: the exam_point.yaml it audits; screening: its folder (both relative to the data directory)
     config_path: Mapped[str] = mapped_column(String(512))
     state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 
-from ..models import ExamPoint, Job
+from ..models import Job
 from ..openapi import RowId
-from ..security import Principal, check_city, current_user, require_role
-from ..services.jobs import cancel_job, job_view
+from ..security import Principal, current_user, require_role
+from ..services.jobs import cancel_job, check_job, job_view
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
 
 def _job(s, user: Principal, job_id: RowId) -> Job:
-    job = s.get(Job, job_id)
-    if job is None:
-        raise HTTPException(404, "job not found")
-    check_city(user, s.get(ExamPoint, job.exam_point_id))  # another city's job is a 404 too
-    return job
+    return check_job(s, user, s.get(Job, job_id))  # another city's job is a 404 too
 
 
 @router.get("/{job_id}")

@@ -3,16 +3,16 @@ then the audit with live progress (polled, and kept across reloads by the job id
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from ...errors import InputError
 from ..models import ExamPoint, Job, Upload
 from ..openapi import RowId
-from ..security import Principal, check_city, current_user, require_role
+from ..security import Principal, current_user, require_role
 from ..services import exam_points as eps
-from ..services.jobs import job_view
+from ..services.jobs import check_job, job_view
 from .pages_common import lang_of, render
 from .pages_text import t
 
@@ -85,8 +85,7 @@ def job_progress(request: Request, job_id: RowId, user: Principal = Depends(curr
     """The job's progress box; it polls itself every second while the job is queued or running."""
     with request.app.state.db.session() as s:
         job = s.get(Job, job_id)
-        if job is None:
-            raise HTTPException(404, "job not found")
-        ep = check_city(user, s.get(ExamPoint, job.exam_point_id))
-        view, code = job_view(job), ep.code
+        job = check_job(s, user, job)  # a screening: its scope; an audit: its exam point's city
+        ep = s.get(ExamPoint, job.exam_point_id) if job.exam_point_id is not None else None
+        view, code = job_view(job), ep.code if ep else None
     return render(request, "pages/_job.html.j2", {"job": view, "code": code}, user)

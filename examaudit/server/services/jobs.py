@@ -1,5 +1,8 @@
 """Jobs: create, run (in a huey worker thread), report progress, cancel.
 
+Two kinds share the queue, the progress writer and cancel: "audit" (below) and "screening"
+(services/screenings.py: the province screen over the exam points a user sees).
+
 A job audits one exam point's current input folder into the exam point's audit folder with
 the library's ``run_audit`` (the same call as ``examaudit audit``), then renders the report and
 the evidence pack with the review decisions applied. Progress: 0..0.85 recording by recording
@@ -41,9 +44,25 @@ def create_job(s: Session, ep: ExamPoint, user: Principal) -> Job:
     return job
 
 
+def check_job(s: Session, user: Principal, job: Job | None) -> Job:
+    """The job if ``user`` may see it: its exam point's city, or a screening's scope; else 404."""
+    from fastapi import HTTPException
+
+    from ..security import check_city
+
+    if job is None:
+        raise HTTPException(404, "job not found")
+    if job.exam_point_id is None:
+        if not user.can_see_city(job.city):
+            raise HTTPException(404, "job not found")
+    else:
+        check_city(user, s.get(ExamPoint, job.exam_point_id))
+    return job
+
+
 def job_view(job: Job) -> dict:
     return {
-        "id": job.id, "exam_point": job.exam_point_id, "state": job.state, "progress": round(job.progress, 4),
+        "id": job.id, "kind": job.kind, "exam_point": job.exam_point_id, "state": job.state, "progress": round(job.progress, 4),
         "message": job.message, "created_by": job.created_by,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
@@ -96,7 +115,10 @@ def run_job(state, job_id: int) -> None:
         job = s.get(Job, job_id)
         if job is None or job.state not in ("queued", "running"):
             return
-        ep_id = job.exam_point_id
+        ep_id, kind = job.exam_point_id, job.kind
+    if kind == "screening":
+        _run_screening(state, job_id)
+        return
     with exam_point_lock(ep_id):
         with db.session() as s:
             job = s.get(Job, job_id)
@@ -131,6 +153,47 @@ def run_job(state, job_id: int) -> None:
             ep.risk, ep.findings_count = summary["risk"], summary["findings"]
         _finish(db, job_id, "done", summary["message"], progress=1.0)
         log.info("job done", extra={"job": job_id, "summary": summary["message"], "risk": summary["risk"]})
+
+
+def _start(db, job_id: int) -> bool:
+    """Mark the job running (again, after a restart); False when it should not run."""
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        if job.state not in ("queued", "running"):
+            return False
+        if job.cancel_requested:
+            job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
+            return False
+        resumed = job.state == "running"
+        job.state, job.attempts = "running", job.attempts + 1
+        job.started_at = job.started_at or utcnow()
+        job.message = "继续运行（重启后）/ resumed after a restart" if resumed else "运行中 / running"
+        return True
+
+
+def _run_screening(state, job_id: int) -> None:
+    """A screening job: ``screen_province`` over the job's province view (services/screenings.py)."""
+    from .screenings import run_screening
+
+    db = state.db
+    if not _start(db, job_id):
+        return
+    log.info("screening started", extra={"job": job_id})
+    try:
+        message = run_screening(state, job_id, _Progress(db, job_id))
+    except JobCancelled:
+        _finish(db, job_id, "cancelled", "已取消 / cancelled")
+        log.info("job cancelled", extra={"job": job_id})
+        return
+    except Exception as exc:  # noqa: BLE001 - the job fails with a readable message; the server goes on
+        from ...errors import InputError
+
+        msg = str(exc) if isinstance(exc, InputError) else f"internal error: {type(exc).__name__}: {exc}"
+        log.exception("job failed", extra={"job": job_id})
+        _finish(db, job_id, "failed", msg)
+        return
+    _finish(db, job_id, "done", message, progress=1.0)
+    log.info("job done", extra={"job": job_id, "summary": message})
 
 
 def _finish(db, job_id: int, state: str, message: str, progress: float | None = None) -> None:
