@@ -120,33 +120,15 @@ def run_job(state, job_id: int) -> None:
         _run_screening(state, job_id)
         return
     with exam_point_lock(ep_id):
+        resumed = _start(db, job_id)
+        if resumed is None:
+            return
         with db.session() as s:
-            job = s.get(Job, job_id)
-            if job.state not in ("queued", "running"):
-                return
-            if job.cancel_requested:
-                job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
-                return
-            resumed = job.state == "running"
-            job.state, job.attempts = "running", job.attempts + 1
-            job.started_at = job.started_at or utcnow()
-            job.message = "继续运行（重启后）/ resumed after a restart" if resumed else "运行中 / running"
-            ep = s.get(ExamPoint, ep_id)
+            job, ep = s.get(Job, job_id), s.get(ExamPoint, ep_id)
             code, config_path = ep.code, settings.data_dir / job.config_path
         log.info("job started", extra={"job": job_id, "exam_point": code, "resumed": resumed})
-        progress = _Progress(db, job_id)
-        try:
-            summary = _audit(state, code, config_path, progress)
-        except JobCancelled:
-            _finish(db, job_id, "cancelled", "已取消 / cancelled")
-            log.info("job cancelled", extra={"job": job_id})
-            return
-        except Exception as exc:  # noqa: BLE001 - the job fails with a readable message; the server goes on
-            from ...errors import InputError
-
-            msg = str(exc) if isinstance(exc, InputError) else f"internal error: {type(exc).__name__}: {exc}"
-            log.exception("job failed", extra={"job": job_id})
-            _finish(db, job_id, "failed", msg)
+        summary = _run_guarded(db, job_id, lambda progress: _audit(state, code, config_path, progress))
+        if summary is _STOPPED:
             return
         with db.session() as s:
             ep = s.get(ExamPoint, ep_id)
@@ -155,20 +137,41 @@ def run_job(state, job_id: int) -> None:
         log.info("job done", extra={"job": job_id, "summary": summary["message"], "risk": summary["risk"]})
 
 
-def _start(db, job_id: int) -> bool:
-    """Mark the job running (again, after a restart); False when it should not run."""
+def _start(db, job_id: int) -> bool | None:
+    """Mark the job running (again, after a restart): whether it resumes, or None when it should not run."""
     with db.session() as s:
         job = s.get(Job, job_id)
         if job.state not in ("queued", "running"):
-            return False
+            return None
         if job.cancel_requested:
             job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
-            return False
+            return None
         resumed = job.state == "running"
         job.state, job.attempts = "running", job.attempts + 1
         job.started_at = job.started_at or utcnow()
         job.message = "继续运行（重启后）/ resumed after a restart" if resumed else "运行中 / running"
-        return True
+        return resumed
+
+
+#: What :func:`_run_guarded` returns when the job was cancelled or failed (and is already finished).
+_STOPPED = object()
+
+
+def _run_guarded(db, job_id: int, work):
+    """``work(progress)``'s result; a cancel or an error finishes the job instead (cancelled, or failed
+    with a readable message) and gives :data:`_STOPPED`. The server goes on either way."""
+    try:
+        return work(_Progress(db, job_id))
+    except JobCancelled:
+        _finish(db, job_id, "cancelled", "已取消 / cancelled")
+        log.info("job cancelled", extra={"job": job_id})
+    except Exception as exc:  # noqa: BLE001 - the job fails with a readable message; the server goes on
+        from ...errors import InputError
+
+        msg = str(exc) if isinstance(exc, InputError) else f"internal error: {type(exc).__name__}: {exc}"
+        log.exception("job failed", extra={"job": job_id})
+        _finish(db, job_id, "failed", msg)
+    return _STOPPED
 
 
 def _run_screening(state, job_id: int) -> None:
@@ -176,21 +179,11 @@ def _run_screening(state, job_id: int) -> None:
     from .screenings import run_screening
 
     db = state.db
-    if not _start(db, job_id):
+    if _start(db, job_id) is None:
         return
     log.info("screening started", extra={"job": job_id})
-    try:
-        message = run_screening(state, job_id, _Progress(db, job_id))
-    except JobCancelled:
-        _finish(db, job_id, "cancelled", "已取消 / cancelled")
-        log.info("job cancelled", extra={"job": job_id})
-        return
-    except Exception as exc:  # noqa: BLE001 - the job fails with a readable message; the server goes on
-        from ...errors import InputError
-
-        msg = str(exc) if isinstance(exc, InputError) else f"internal error: {type(exc).__name__}: {exc}"
-        log.exception("job failed", extra={"job": job_id})
-        _finish(db, job_id, "failed", msg)
+    message = _run_guarded(db, job_id, lambda progress: run_screening(state, job_id, progress))
+    if message is _STOPPED:
         return
     _finish(db, job_id, "done", message, progress=1.0)
     log.info("job done", extra={"job": job_id, "summary": message})
