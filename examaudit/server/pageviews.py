@@ -21,6 +21,8 @@ from ..findings import KIND_TITLES, Finding, FindingKind, Severity
 from ..report.auditdir import RecordingData, ReportInputs, load_audit_dir, load_report_inputs
 from ..report.reviews import ReviewDecision
 from ..report.model import ReportModel, build_model, fmt_footage, sample_intervals
+# The report's own readers of samples.csv cells, so the page and the report parse them alike.
+from ..report.model import _num as _float, _parse_time as _parse  # noqa: E402
 
 WIDTH = 1000.0
 
@@ -31,23 +33,6 @@ def kind_title(kind: str, lang: str) -> str:
     except ValueError:
         return kind
     return zh if lang == "zh" else en
-
-
-def _parse(v: Any) -> datetime | None:
-    if not v:
-        return None
-    try:
-        return datetime.fromisoformat(str(v))
-    except ValueError:
-        return None
-
-
-def _float(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 @dataclass
