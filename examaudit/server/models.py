@@ -56,6 +56,22 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class UserSession(Base):
+    """One signed-in browser. The cookie carries a random id; only its sha256 is stored here.
+
+    Signing out ends this row, so a copy of the cookie taken before (from a shared computer, a
+    proxy log) stops working at once, while the user's other browsers and API tokens go on.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    sid_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class ExamPoint(Base):
     """One exam point (考点) as the server knows it; its files live in ``exam_points/<code>/``."""
 

@@ -8,6 +8,7 @@ through :func:`visible_exam_point` / :func:`check_city`, so another city's exam 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -19,7 +20,7 @@ from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pwdlib import PasswordHash
 
-from .models import ROLES, ExamPoint, User, row_id
+from .models import ROLES, ExamPoint, User, UserSession, row_id, utcnow
 
 SESSION_COOKIE = "examaudit_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -79,27 +80,62 @@ def _serializer(secret: str, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=salt)
 
 
-def make_session_cookie(secret: str, user: User) -> tuple[str, str]:
-    """The signed cookie value and its CSRF token (bound into the cookie, so it cannot be swapped)."""
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def make_session_cookie(secret: str, user: User, sid: str) -> tuple[str, str]:
+    """The signed cookie value and its CSRF token (bound into the cookie, so it cannot be swapped).
+
+    ``sid`` names the server-side session row (:class:`UserSession`) that signing out ends.
+    """
     csrf = secrets.token_urlsafe(24)
-    return _serializer(secret, "session").dumps({"u": user.id, "v": user.session_version, "c": csrf}), csrf
+    return _serializer(secret, "session").dumps({"u": user.id, "v": user.session_version, "c": csrf, "s": sid}), csrf
 
 
 def make_token(secret: str, user: User) -> str:
     return _serializer(secret, "api-token").dumps({"u": user.id, "v": user.session_version})
 
 
+def new_session(db, settings, user: User) -> tuple[str, str]:
+    """A new server-side session for ``user``: the signed cookie value and its CSRF token.
+
+    Always a new random id: a cookie planted or copied before the login never becomes this session.
+    Sessions older than the cookie's lifetime are deleted here, so the table does not grow forever.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    sid = secrets.token_urlsafe(32)
+    with db.session() as s:
+        s.execute(delete(UserSession).where(
+            UserSession.created_at < utcnow() - timedelta(seconds=settings.session_max_age_s)))
+        s.add(UserSession(user_id=user.id, sid_sha256=_sid_hash(sid), created_at=utcnow()))
+    return make_session_cookie(settings.secret_key, user, sid)
+
+
 def start_session(response, request: Request, user: User) -> str:
-    """Set the session cookie on ``response``; returns the CSRF token for the next page."""
+    """A new session's cookie on ``response``; returns the CSRF token for the next page."""
     settings = request.app.state.settings
-    value, csrf = make_session_cookie(settings.secret_key, user)
+    value, csrf = new_session(request.app.state.db, settings, user)
     response.set_cookie(SESSION_COOKIE, value, max_age=settings.session_max_age_s, httponly=True,
                         samesite="lax", secure=settings.cookie_secure, path="/")
     return csrf
 
 
-def end_session(response) -> None:
+def end_session(response, request: Request | None = None) -> None:
+    """Remove the cookie and, given the request, end its server-side session: a copy of the cookie is dead too."""
     response.delete_cookie(SESSION_COOKIE, path="/")
+    if request is None or SESSION_COOKIE not in request.cookies:
+        return
+    data = _load(request, request.cookies[SESSION_COOKIE], "session", request.app.state.settings.session_max_age_s)
+    if data and isinstance(data.get("s"), str):
+        from sqlalchemy import update
+
+        with request.app.state.db.session() as s:
+            s.execute(update(UserSession).where(UserSession.sid_sha256 == _sid_hash(data["s"]),
+                                                UserSession.ended_at.is_(None)).values(ended_at=utcnow()))
 
 
 def _load(request: Request, raw: str, salt: str, max_age: int) -> dict | None:
@@ -143,11 +179,23 @@ async def current_user(request: Request) -> Principal:
         user = s.get(User, data.get("u"))
         if user is None or user.disabled or user.session_version != data.get("v"):
             raise NotAuthenticated()
+        if via == "cookie" and not _session_open(s, user.id, data.get("s")):
+            raise NotAuthenticated()
         who = Principal(user.id, user.name, user.role, user.city, via, data.get("c"))
     if via == "cookie" and request.method not in SAFE_METHODS:
         await _check_csrf(request, who.csrf or "")
     request.state.principal = who
     return who
+
+
+def _session_open(s, user_id: int, sid) -> bool:
+    """Whether the cookie's server-side session exists, is this user's and has not been signed out."""
+    from sqlalchemy import select
+
+    if not isinstance(sid, str):
+        return False  # a cookie from before server-side sessions: sign in again
+    row = s.scalar(select(UserSession).where(UserSession.sid_sha256 == _sid_hash(sid)))
+    return row is not None and row.user_id == user_id and row.ended_at is None
 
 
 def require_role(role: str):

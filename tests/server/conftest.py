@@ -49,14 +49,14 @@ class ServerUnderTest:
     def cookie_login(self, name: str, role: str = "admin", city: str | None = None) -> str:
         """Create the user and put a session cookie on the client; returns the CSRF token."""
         from examaudit.server.models import User
-        from examaudit.server.security import SESSION_COOKIE, make_session_cookie
+        from examaudit.server.security import SESSION_COOKIE, new_session
 
         self.add_user(name, role, city)
         with self.db.session() as s:
             from sqlalchemy import select
 
             user = s.scalar(select(User).where(User.name == name))
-            value, csrf = make_session_cookie(self.app.state.settings.secret_key, user)
+        value, csrf = new_session(self.db, self.app.state.settings, user)
         self.client.cookies.set(SESSION_COOKIE, value)
         return csrf
 

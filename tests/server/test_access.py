@@ -139,6 +139,38 @@ def test_session_id_changes_on_login(server):
     assert planted.get("/api/v1/auth/me").status_code == 401
 
 
+def test_signing_out_ends_the_session_not_just_the_cookie(server):
+    """A copy of the cookie taken before signing out (shared computer, proxy log) is dead afterwards;
+    the same user's other browser and API token go on."""
+    from examaudit.server.security import CSRF_FIELD, SESSION_COOKIE
+
+    server.add_user("leaver", "auditor")
+    office, home = TestClient(server.app), TestClient(server.app)
+    assert _form_login(office, "leaver").status_code == 303
+    assert _form_login(home, "leaver").status_code == 303
+    token = server.client.post("/api/v1/auth/token", data={"username": "leaver", "password": PASSWORD}).json()
+    copied = TestClient(server.app)
+    copied.cookies.set(SESSION_COOKIE, office.cookies[SESSION_COOKIE])
+    assert copied.get("/api/v1/auth/me").status_code == 200
+    csrf = _csrf_of(office)
+    r = office.post("/logout", data={CSRF_FIELD: csrf}, follow_redirects=False)
+    assert r.status_code == 303
+    assert copied.get("/api/v1/auth/me").status_code == 401
+    assert home.get("/api/v1/auth/me").status_code == 200
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert server.client.get("/api/v1/auth/me", headers=bearer).status_code == 200
+
+
+def _csrf_of(client: TestClient) -> str:
+    """The CSRF token a page hands to this browser (the hidden form field of the dashboard)."""
+    import re
+
+    page = client.get("/", headers=HTML).text
+    m = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert m, page[:500]
+    return m.group(1)
+
+
 def test_every_cookie_authenticated_form_post_needs_the_csrf_token(server):
     """Walk the route table: every POST/PATCH/PUT/DELETE with a valid session cookie but no token is 403."""
     from examaudit.server.security import CSRF_FIELD, is_public

@@ -38,5 +38,5 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
 @router.post("/logout")
 def logout(request: Request, user: Principal = Depends(current_user)):
     resp = RedirectResponse("/login", status_code=303)
-    end_session(resp)
+    end_session(resp, request)
     return resp
