@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,3 +122,44 @@ def sha256_file(path: str | Path) -> str:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+_SUMS_LINE = re.compile(r"^(?P<sha>[0-9a-fA-F]{64}) [ *](?P<name>.+)$")
+
+
+def read_checksums(path: str | Path) -> dict[str, str]:
+    """A ``sha256sum`` file (``<64 hex>  <name>`` per line, ``*`` for binary mode) as {name: sha256}.
+
+    This is what an auditor writes when the footage is received (``sha256sum footage/* records/*``
+    in the exam point folder), so the audit can prove it examined those bytes. A malformed line is
+    an :class:`InputError` naming the file and line, never a silently shorter list.
+
+    Example:
+        >>> import tempfile
+        >>> f = Path(tempfile.mkdtemp()) / "received.sha256"
+        >>> _ = f.write_text("# received 2024-06-21\\n" + "ab" * 32 + "  footage/R1-C1.mp4\\n", encoding="utf-8")
+        >>> read_checksums(f)
+        {'footage/R1-C1.mp4': 'abababababababababababababababababababababababababababababababab'}
+    """
+    from .errors import InputError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the checksum file ({exc})") from exc
+    sums: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _SUMS_LINE.match(line.rstrip("\r"))
+        if m is None:
+            raise InputError(f"{path}, line {n}: expected '<sha256>  <file name>' as sha256sum writes it, "
+                             f"got {line[:80]!r}")
+        name = m["name"]
+        if name in sums and sums[name] != m["sha"].lower():
+            raise InputError(f"{path}, line {n}: {name} is listed twice with different sha256")
+        sums[name] = m["sha"].lower()
+    if not sums:
+        raise InputError(f"{path}: no checksums in the file")
+    return sums

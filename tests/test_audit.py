@@ -101,3 +101,44 @@ def test_an_internal_error_in_one_recording_spares_the_others(tmp_path, monkeypa
     assert main(args) == 0
     audit = json.loads((out / "audit.json").read_text(encoding="utf-8"))
     assert [r["status"] for r in audit["recordings"]] == ["reused", "analysed"]
+
+
+def test_audit_checks_the_received_checksums_before_analysing(tmp_path, capsys):
+    """`--originals SHA256SUMS` (issue #18 item 10 on the CLI): the files as received pass; a recording
+    changed since it was received stops the audit with an evidence_integrity finding and exit 2, and no
+    report or pack is built on it."""
+    import hashlib
+
+    ep = make_exam_point(tmp_path)
+    sums = tmp_path / "received.sha256"
+    sums.write_text("".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(ep).as_posix()}\n"
+                            for p in sorted((ep / "footage").iterdir())), encoding="utf-8")
+    out = tmp_path / "out"
+    base = ["audit", str(ep), "--out", str(out), "--no-people", "--every", "1", "--workers", "1",
+            "--originals", str(sums)]
+    assert main(base) == 0
+    assert (out / "evidence_pack.zip").is_file()
+
+    with open(ep / "footage" / "R1-C1.mp4", "r+b") as fh:  # one byte changed after receipt
+        fh.seek(2000)
+        b = fh.read(1)
+        fh.seek(2000)
+        fh.write(bytes([b[0] ^ 0xFF]))
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "R1-C1.mp4" in err and "audit stopped" in err
+    doc = read_findings(out / "findings.json")
+    assert [(f.kind.value, f.severity.value, f.recording) for f in doc.findings] == [
+        ("evidence_integrity", "high", "footage/R1-C1.mp4")]
+    assert not (out / "evidence_pack.zip").exists() and not (out / "report.html").exists()
+    assert check_chain(out / "custody.jsonl") == []
+
+
+def test_audit_refuses_a_malformed_checksum_file_naming_the_line(tmp_path, capsys):
+    ep = make_exam_point(tmp_path)
+    sums = tmp_path / "received.sha256"
+    sums.write_text("# received\n" + "ab" * 32 + "  footage/R1-C1.mp4\nnot a checksum line\n", encoding="utf-8")
+    assert main(["audit", str(ep), "--out", str(tmp_path / "o"), "--originals", str(sums), "--no-people"]) == 2
+    err = capsys.readouterr().err
+    assert "received.sha256, line 3" in err and "Traceback" not in err

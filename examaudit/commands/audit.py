@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..audit import STATUSES, RecordingOutcome, command_line, run_audit
+from ..audit import STATUSES, RecordingOutcome, check_originals, command_line, run_audit
 from ..errors import InputError
 from ..progress import items_bar
 from ..video.analyze import AnalyzeParams
@@ -40,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("exam_point_dir", type=Path, help="folder with exam_point.yaml, footage/ and records/")
     p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--originals", type=Path, metavar="SHA256SUMS",
+                   help="checksums written when the files were received (sha256sum format, names relative to "
+                        "the exam point folder): each file is hashed again before the analysis and before the "
+                        "evidence pack, and one that changed stops the audit with an evidence_integrity finding")
     add_common(p)
     p.set_defaults(run=run)
 
@@ -55,6 +59,11 @@ def params_from(args: argparse.Namespace) -> AnalyzeParams:
 
 def audit_one(exam_point_dir: Path, out: Path, args: argparse.Namespace) -> int:
     params = params_from(args)
+    originals = None
+    if getattr(args, "originals", None) is not None:
+        from ..outputs import read_checksums
+
+        originals = read_checksums(args.originals)
     from ..audit import find_config, load_exam_point, plan_recordings
 
     cfg_path = find_config(exam_point_dir)
@@ -68,9 +77,19 @@ def audit_one(exam_point_dir: Path, out: Path, args: argparse.Namespace) -> int:
 
     try:
         result = run_audit(exam_point_dir, out, params=params, workers=args.workers, scheduler=args.scheduler,
-                           on_recording=tick, command=command_line(sys.argv[1:]))
+                           on_recording=tick, command=command_line(sys.argv[1:]), originals=originals)
     finally:
         bar.close()
+    if originals and not result.integrity_failures and check_originals(originals, exam_point_dir):
+        # changed while the analysis ran: the same stop as before it, so no pack is built on them
+        result = run_audit(exam_point_dir, out, params=params, command=command_line(sys.argv[1:]),
+                           originals=originals)
+    if result.integrity_failures:
+        for c in result.integrity_failures:
+            print(f"examaudit: {exam_point_dir / c['file']}: sha256 is {c['found'] or 'missing (file gone)'}, "
+                  f"expected {c['expected']} from {args.originals}; audit stopped, no report or pack",
+                  file=sys.stderr)
+        return 2
     if not args.no_report:
         from ..report.pack import build_evidence_pack
         from ..report.render import render_report
