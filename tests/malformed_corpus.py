@@ -206,6 +206,13 @@ def build_corpus(d: Path) -> list[Case]:
     add("mp4_flip_moov", _flip(mp4, moov_off + 8, 200), seed="mp4", checks=("moov_invalid",))
     add("mp4_flip_mdat_middle", _flip(mp4, mdat_off + mdat_size // 2, 600), seed="mp4")
     add("mp4_flip_ftyp", _flip(mp4, 0, 16), seed="mp4")
+    # One sample's size in the index made absurd (stsz entry 10: + 512 MB), as one flipped bit in a
+    # real clip did: FFmpeg's demuxer fails with ENOMEM partway through sampling.
+    for name, data in (("mp4_absurd_sample_size", mp4), ("faststart_absurd_sample_size", fs)):
+        b = bytearray(data)
+        entry = b.find(b"stsz") + 4 + 4 + 4 + 4 + 10 * 4  # type, version+flags, sample_size, count, entries
+        b[entry] |= 0x20
+        add(name, bytes(b), seed="mp4")
     mkv = seeds["mkv"].read_bytes()
     add("mkv_flip_header", _flip(mkv, 0, 64), seed="mkv")
     add("mkv_flip_middle", _flip(mkv, len(mkv) // 2, 800), seed="mkv")

@@ -144,7 +144,22 @@ def iter_samples(
         slack = min(0.25 * every_s, 0.5 * (gop_s or every_s)) if stats.mode == "keyframes" else 1e-3
         index = 0
         last_t = 0.0
-        for packet in number_packets(container.demux(stream), stream, derived_fps):
+        def demux_until_damage() -> Iterator[av.Packet]:
+            # A header that claims an absurd box size makes FFmpeg's demuxer fail (ENOMEM, EINVAL)
+            # partway: what was sampled so far stays, and the damage is recorded at the last time
+            # reached, as the bitstream pass does.
+            demux = container.demux(stream)
+            while True:
+                try:
+                    packet = next(demux)
+                except StopIteration:
+                    return
+                except (av.error.FFmpegError, OverflowError, ValueError) as exc:
+                    stats.errors.append((last_t, f"demuxing stopped: {exc}"))
+                    return
+                yield packet
+
+        for packet in number_packets(demux_until_damage(), stream, derived_fps):
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError) as exc:
