@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import select_autoescape
 
 from ...findings import Severity
 from ...report.mask import mask_text, mask_value
@@ -27,6 +28,9 @@ SEVERITIES = [s.value for s in reversed(list(Severity))]  # critical first
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
 env = templates.env
+# Starlette escapes only names ending in .html; ours end in .html.j2, so every exam point name,
+# file name and comment would reach the page as raw HTML (a stored script) without this.
+env.autoescape = select_autoescape(["html", "j2"])
 env.trim_blocks = True
 env.lstrip_blocks = True
 

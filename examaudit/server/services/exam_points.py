@@ -26,7 +26,7 @@ from ...errors import InputError
 from ..models import ExamPoint, Job, Upload, row_id, utcnow
 from ..security import Principal, check_city
 from ..settings import Settings
-from .storage import check_relative_name, copy_hashed, link_original, store_original
+from .storage import check_name_lengths, check_relative_name, copy_hashed, link_original, store_original
 
 _CODE = re.compile(r"^\w[\w.\-]{0,63}$")
 _SKIP = ("__MACOSX/",)
@@ -128,6 +128,10 @@ def _load_config(stage: Path, config_rel: str) -> ExamPointConfig:
     named = [rel for _, cam in cfg.cameras() for rel in cam.footage]
     named += [v for v in cfg.records.model_dump().values() if v]
     for rel in named:
+        try:
+            check_name_lengths(rel, f"{config_rel} names")
+        except InputError as exc:
+            raise ImportRefused(str(exc)) from None
         p = (cfg.base_dir / rel).resolve()
         if not p.is_relative_to(root):
             raise ImportRefused(f"{config_rel}: {rel!r} points outside the uploaded exam point folder")

@@ -13,7 +13,10 @@ from typing import BinaryIO
 from ...errors import InputError
 
 CHUNK = 1024 * 1024
-_SAFE_PART = re.compile(r"^[^\x00-\x1f/\\]+$")
+_SAFE_PART = re.compile(r"^[^\x00-\x1f\x7f-\x9f/\\]+$")
+# Marks that turn text around (U+202E shows "x\u202Evsc.exe" as "xexe.csv"): a name must read as it is.
+_DIRECTION_MARKS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+NAME_MAX_BYTES = 255  # one file name on ext4, xfs, btrfs
 _custody_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -36,7 +39,19 @@ def check_relative_name(name: str, what: str = "file name") -> str:
         raise InputError(f"{what} {name!r} leaves its folder ('..')")
     if any(not _SAFE_PART.match(p) for p in parts):
         raise InputError(f"{what} {name!r} contains control characters")
+    if _DIRECTION_MARKS.search(norm):
+        raise InputError(f"{what} {name!r} contains a text direction mark (such as U+202E), "
+                         "which makes a name show as another")
+    check_name_lengths(norm, what)
     return "/".join(parts)
+
+
+def check_name_lengths(path: str, what: str = "file name") -> None:
+    """Each name in ``path`` fits the file system (else storing it fails after the whole upload)."""
+    for p in path.replace("\\", "/").split("/"):
+        if len(p.encode("utf-8")) > NAME_MAX_BYTES:
+            raise InputError(f"{what} {p[:32]!r}… is {len(p.encode('utf-8'))} bytes long; "
+                             f"a file name may have at most {NAME_MAX_BYTES} bytes (UTF-8)")
 
 
 def store_original(originals: Path, tmp: Path, sha256: str) -> Path:

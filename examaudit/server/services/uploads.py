@@ -10,6 +10,7 @@ linked into the exam point's current input folder where its YAML expects it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import threading
@@ -69,6 +70,26 @@ class HashingStorage(LocalFileStorage):
                 self._hashers[uid] = (h, covered + len(chunk))
 
         await asyncio.to_thread(_do)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, uid: str):
+        async with super().lock(uid):
+            info = await self.read_info(uid)
+            if info is not None:
+                await asyncio.to_thread(self._cut_to_offset, uid, int(info.get("offset") or 0))
+            yield
+
+    def _cut_to_offset(self, uid: str, offset: int) -> None:
+        """Drop bytes past the offset the server last told the client, before a PATCH writes.
+
+        A PATCH refused halfway (it ran past Upload-Length or the size limit) or a server stopped
+        between writing and saving the offset leaves bytes on disk the client never heard of. The
+        client resumes from the told offset; appending after those bytes would corrupt the file.
+        The hasher then covers more than the file holds and hashes it again from disk, once.
+        """
+        path = self._path(uid)
+        if os.path.exists(path) and os.path.getsize(path) > offset:
+            os.truncate(path, offset)
 
     async def flush(self, uid: str) -> None:
         def _do() -> None:
