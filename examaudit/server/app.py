@@ -81,11 +81,6 @@ def create_app(settings: Settings) -> FastAPI:
         from fastapi.staticfiles import StaticFiles
 
         app.mount("/static", StaticFiles(directory=static), name="static")
-    templates = HERE / "templates"
-    if templates.is_dir():
-        from fastapi.templating import Jinja2Templates
-
-        app.state.templates = Jinja2Templates(directory=templates)
 
     for module in _route_modules():
         if hasattr(module, "make_router"):
