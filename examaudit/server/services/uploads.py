@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from tuspyserver.storage.local import LocalFileStorage
 
 from ...config import ExamPointConfig
-from ...errors import InputError
+from ...errors import InputError, disk_full, is_disk_full
 from ..models import ExamPoint, Upload, utcnow
 from ..security import Principal, check_city
 from ..settings import Settings
+from .disk import INSUFFICIENT_STORAGE, ensure_room
 from .exam_points import RECORDS_ROLES, config_of
 from .storage import CHUNK, check_relative_name, link_original, store_original
 
@@ -68,14 +69,42 @@ class HashingStorage(LocalFileStorage):
             with self._hash_lock:
                 self._hashers[uid] = (h, covered + len(chunk))
 
-        await asyncio.to_thread(_do)
+        await self._on_disk(uid, _do)
 
     async def flush(self, uid: str) -> None:
         def _do() -> None:
             with open(self._path(uid), "ab") as f:
                 os.fsync(f.fileno())
 
-        await asyncio.to_thread(_do)
+        await self._on_disk(uid, _do)
+
+    async def _on_disk(self, uid: str, write) -> None:
+        """Run ``write`` in a thread; a full disk ends the PATCH with 507 and a resumable upload.
+
+        The part is cut back to the offset the server last confirmed (the info file, written when a
+        PATCH ends): the bytes of this PATCH are given back to the disk, and a client that resumes
+        once space is free sends them again from there instead of appending after half a chunk.
+        Keeping the confirmed part (rather than deleting the upload) spares a 4 GB recording from
+        starting over; tus expiry (7 days) removes it if nobody resumes.
+        """
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            info = await self.read_info(uid) or {}
+            offset = int(info.get("offset") or 0)
+
+            def _cut() -> None:
+                with self._hash_lock:
+                    self._hashers.pop(uid, None)
+                os.truncate(self._path(uid), offset)
+
+            await asyncio.to_thread(_cut)
+            size = info.get("size")
+            name = (info.get("metadata") or {}).get("filename") or uid
+            full = disk_full(self.files_dir, f"upload {name}", None if size is None else int(size) - offset)
+            raise HTTPException(INSUFFICIENT_STORAGE, f"{full} (resume from offset {offset})") from None
 
     def sha256(self, uid: str) -> str:
         h, _ = self._caught_up(uid)
@@ -155,6 +184,8 @@ def check_new_upload(db, settings: Settings, user: Principal, meta: dict, size: 
     target_path(cfg, meta)
     if size is not None and size > settings.max_upload_bytes:
         raise HTTPException(413, f"{size} bytes is more than the {settings.max_upload_bytes} an upload may have")
+    if size is not None:
+        ensure_room(settings, f"upload {meta.get('filename') or meta.get('name')}", size)
 
 
 def complete_upload(db, settings: Settings, storage: HashingStorage, user: Principal, file_path: str,
