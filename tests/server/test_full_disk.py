@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .exam_point_zips import exam_point_folder, exam_point_zip, zip_folder
+from .exam_point_zips import YAML, exam_point_zip, zip_folder
 
 TUS = {"Tus-Resumable": "1.0.0"}
 MiB = 1024 * 1024
@@ -74,11 +74,22 @@ def tus_meta(**meta: str) -> str:
 FOOTAGE = {"exam_point": "EP-T-01", "role": "footage", "room": "R1", "camera": "C1", "filename": "R1-C1.mp4"}
 
 
-def _yaml_exam_point(client, h, tmp_path):
-    ep = exam_point_folder(tmp_path / "src")
-    r = client.post("/api/v1/exam-points", headers=h, content=(ep / "exam_point.yaml").read_bytes())
-    assert r.status_code == 201, r.text
+def _folder(tmp_path: Path, records: int = 0) -> Path:
+    """The test exam point's folder; its footage is random bytes (these tests never audit it), and
+    ``records`` random bytes of scores beside it."""
+    ep = tmp_path / "src" / "EP-T-01"
+    (ep / "footage").mkdir(parents=True, exist_ok=True)
+    (ep / "exam_point.yaml").write_text(YAML.format(code="EP-T-01", city="温州市"), encoding="utf-8")
+    (ep / "footage" / "R1-C1.mp4").write_bytes(os.urandom(64 * 1024))
+    if records:
+        (ep / "records").mkdir(exist_ok=True)
+        (ep / "records" / "scores.csv").write_bytes(os.urandom(records))
     return ep
+
+
+def _yaml_exam_point(client, h, tmp_path):
+    r = client.post("/api/v1/exam-points", headers=h, content=(_folder(tmp_path) / "exam_point.yaml").read_bytes())
+    assert r.status_code == 201, r.text
 
 
 def _rows(server):
@@ -153,19 +164,11 @@ def _import(client, h, data: bytes):
     return client.post("/api/v1/exam-points/import", headers=h, files={"file": ("ep.zip", data, "application/zip")})
 
 
-def _big_zip(tmp_path: Path, size: int) -> bytes:
-    """The test exam point with a records file of ``size`` random bytes beside its footage."""
-    ep = exam_point_folder(tmp_path / "src")
-    (ep / "records").mkdir(exist_ok=True)
-    (ep / "records" / "scores.csv").write_bytes(os.urandom(size))
-    return zip_folder(ep)
-
-
 def test_zip_import_that_does_not_fit_is_refused_before_unpacking(small_disk, server_factory, tmp_path):
     disk = small_disk(8 * MiB)
     server = server_factory(data_dir=disk, disk_reserve_bytes=0)
     h = server.login("ana", "auditor")
-    data = _big_zip(tmp_path, 3 * MiB)
+    data = zip_folder(_folder(tmp_path, records=3 * MiB))
     fill(disk, leave=len(data) + MiB)  # the zip arrives; its 3 MB of contents do not fit beside it
     r = _import(server.client, h, data)
     assert r.status_code == 507, r.text
@@ -182,7 +185,7 @@ def test_zip_import_that_runs_out_of_space_midway_leaves_no_input_folder(small_d
     disk = small_disk(8 * MiB)
     server = server_factory(data_dir=disk, disk_reserve_bytes=0)
     h = server.login("ana", "auditor")
-    data = _big_zip(tmp_path, 3 * MiB)
+    data = zip_folder(_folder(tmp_path, records=3 * MiB))
     # The space check passed, then another writer took the space: the unpacking itself hits ENOSPC.
     filler = fill(disk, leave=len(data) + MiB)
     monkeypatch.setattr(exam_points, "ensure_room", lambda *a, **kw: None)
@@ -215,6 +218,11 @@ def test_database_write_on_a_full_disk_is_507_and_reads_go_on(small_disk, server
     assert detail.status_code == 200 and detail.json()["jobs"] == []
     health = server.client.get("/healthz")
     assert health.status_code == 503 and health.json()["database"] == "ok" and health.json()["disk_free_bytes"] == 0
+    # a new exam_point.yaml (64 kB of comment): 507 too, and no new input folder beside the first one
+    r = server.client.post("/api/v1/exam-points", headers=h, content=(tmp_path / "src" / "EP-T-01" / "exam_point.yaml")
+                           .read_bytes() + b"# " + b"x" * 64 * 1024 + b"\n")
+    assert r.status_code == 507, r.text
+    assert [p.name for p in (disk / "exam_points" / "EP-T-01" / "inputs").iterdir()] == ["1"]
 
     filler.unlink()
     r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)

@@ -254,11 +254,17 @@ def create_from_yaml(s: Session, settings: Settings, user: Principal, text: byte
         raise ImportRefused(f"exam point {cfg.exam_point} is in {cfg.city}, outside your city", 403)
     ep = _exam_point_for(s, settings, user, cfg)
     dest = _new_input_dir(settings, cfg.exam_point)
-    (dest / CONFIG_NAME).write_bytes(text)
-    for up in s.scalars(select(Upload).where(Upload.exam_point_id == ep.id, Upload.role != "config")
-                        .order_by(Upload.id)):
-        if not up.rel_path.startswith(".."):  # a file beside the old folder is not carried over
-            link_original(settings.originals_dir / up.sha256, dest / up.rel_path)
+    try:
+        (dest / CONFIG_NAME).write_bytes(text)
+        for up in s.scalars(select(Upload).where(Upload.exam_point_id == ep.id, Upload.role != "config")
+                            .order_by(Upload.id)):
+            if not up.rel_path.startswith(".."):  # a file beside the old folder is not carried over
+                link_original(settings.originals_dir / up.sha256, dest / up.rel_path)
+    except BaseException:  # a full disk, say: no half-written folder (the rows roll back)
+        from .storage import remove_tree
+
+        remove_tree(dest)
+        raise
     ep.config_path = str((dest / CONFIG_NAME).relative_to(settings.data_dir))
     return ep
 
