@@ -141,6 +141,39 @@ def test_tus_patch_that_hits_a_full_disk_is_507_and_resumes_once_space_is_freed(
     assert [(u["sha256"], u["size"]) for u in uploads] == [(sha, len(payload))]
 
 
+def test_tus_patch_whose_bytes_fit_but_not_its_new_offset_keeps_part_and_offset_in_step(server, tmp_path,
+                                                                                        monkeypatch):
+    """The last chunk fitted, the info file counting it did not: a resume must not append after it."""
+    import errno
+
+    from tuspyserver.storage.local import LocalFileStorage
+
+    h = server.login("ana", "auditor")
+    _yaml_exam_point(server.client, h, tmp_path)
+    payload = os.urandom(3 * MiB)
+    r = server.client.post("/api/v1/uploads/", headers={**h, **TUS, "Upload-Length": str(len(payload)),
+                                                        "Upload-Metadata": tus_meta(**FOOTAGE)})
+    url = r.headers["location"]
+    patch = {**h, **TUS, "Content-Type": "application/offset+octet-stream"}
+    assert server.client.patch(url, headers={**patch, "Upload-Offset": "0"}, content=payload[:MiB]).status_code == 204
+    write_info = LocalFileStorage.write_info
+
+    async def no_room_for_the_info(self, uid, data):
+        raise OSError(errno.ENOSPC, "No space left on device", self._info_path(uid) + ".tmp")
+
+    monkeypatch.setattr(LocalFileStorage, "write_info", no_room_for_the_info)
+    r = server.client.patch(url, headers={**patch, "Upload-Offset": str(MiB)}, content=payload[MiB:2 * MiB])
+    assert r.status_code == 507 and "disk full" in r.json()["detail"], r.text
+    part = server.data_dir / "uploads" / "tus" / url.rsplit("/", 1)[-1]
+    assert part.read_bytes() == payload[:MiB]
+    assert int(server.client.head(url, headers={**h, **TUS}).headers["Upload-Offset"]) == MiB
+
+    monkeypatch.setattr(LocalFileStorage, "write_info", write_info)
+    r = server.client.patch(url, headers={**patch, "Upload-Offset": str(MiB)}, content=payload[MiB:])
+    assert r.status_code == 204, r.text
+    assert (server.data_dir / "originals" / hashlib.sha256(payload).hexdigest()).read_bytes() == payload
+
+
 def test_tus_creation_larger_than_the_free_space_is_refused_before_any_byte(small_disk, server_factory, tmp_path):
     disk = small_disk(8 * MiB)
     server = server_factory(data_dir=disk, disk_reserve_bytes=2 * MiB)

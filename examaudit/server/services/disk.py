@@ -8,7 +8,7 @@ database, the job queue and the audits of what already arrived still have room.
 
 from __future__ import annotations
 
-from ...errors import DiskFull, disk_full, free_bytes
+from ...errors import disk_full, free_bytes
 from ..settings import Settings
 
 #: HTTP 507 Insufficient Storage (RFC 4918): the answer to a request that did not fit.
@@ -21,5 +21,3 @@ def ensure_room(settings: Settings, what: str, needs: int) -> None:
     if free is not None and needs > free - settings.disk_reserve_bytes:
         raise disk_full(settings.data_dir, what, needs, kept=settings.disk_reserve_bytes)
 
-
-__all__ = ["INSUFFICIENT_STORAGE", "DiskFull", "ensure_room"]

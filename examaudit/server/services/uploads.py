@@ -79,32 +79,39 @@ class HashingStorage(LocalFileStorage):
         await self._on_disk(uid, _do)
 
     async def _on_disk(self, uid: str, write) -> None:
-        """Run ``write`` in a thread; a full disk ends the PATCH with 507 and a resumable upload.
-
-        The part is cut back to the offset the server last confirmed (the info file, written when a
-        PATCH ends): the bytes of this PATCH are given back to the disk, and a client that resumes
-        once space is free sends them again from there instead of appending after half a chunk.
-        Keeping the confirmed part (rather than deleting the upload) spares a 4 GB recording from
-        starting over; tus expiry (7 days) removes it if nobody resumes.
-        """
+        """Run ``write`` in a thread; a full disk ends the PATCH with 507 (see :meth:`_give_back`)."""
         try:
             await asyncio.to_thread(write)
         except OSError as exc:
             if not is_disk_full(exc):
                 raise
-            info = await self.read_info(uid) or {}
-            offset = int(info.get("offset") or 0)
+            raise await self._give_back(uid) from None
 
-            def _cut() -> None:
-                with self._hash_lock:
-                    self._hashers.pop(uid, None)
+    async def _give_back(self, uid: str) -> HTTPException:
+        """After a full disk: the part cut back to the offset the server last confirmed; the 507 to send.
+
+        The confirmed offset is the info file's (written when a PATCH ends), and a client resumes
+        from it: bytes past it would sit between the two halves of the recording. So the bytes
+        of this PATCH are given back to the disk, and the client sends them again once space is
+        free. Keeping the confirmed part (rather than deleting the upload) spares a 4 GB recording
+        from starting over; tus expiry (7 days) removes it if nobody resumes.
+        """
+        info = await self.read_info(uid)
+        offset = int((info or {}).get("offset") or 0)
+
+        def _cut() -> None:
+            with self._hash_lock:
+                self._hashers.pop(uid, None)
+            if info is None:  # its creation did not fit: no upload to resume
+                Path(self._path(uid)).unlink(missing_ok=True)
+            elif os.path.exists(self._path(uid)):
                 os.truncate(self._path(uid), offset)
 
-            await asyncio.to_thread(_cut)
-            size = info.get("size")
-            name = (info.get("metadata") or {}).get("filename") or uid
-            full = disk_full(self.files_dir, f"upload {name}", None if size is None else int(size) - offset)
-            raise HTTPException(INSUFFICIENT_STORAGE, f"{full} (resume from offset {offset})") from None
+        await asyncio.to_thread(_cut)
+        size = (info or {}).get("size")
+        name = ((info or {}).get("metadata") or {}).get("filename") or uid
+        full = disk_full(self.files_dir, f"upload {name}", None if size is None else int(size) - offset)
+        return HTTPException(INSUFFICIENT_STORAGE, f"{full} (resume from offset {offset})")
 
     def sha256(self, uid: str) -> str:
         h, _ = self._caught_up(uid)
@@ -121,7 +128,14 @@ class HashingStorage(LocalFileStorage):
         meta = data.get("metadata")
         if isinstance(meta, dict):
             meta.setdefault("filetype", "application/octet-stream")
-        await super().write_info(uid, data)
+        try:
+            await super().write_info(uid, data)
+        except OSError as exc:
+            # The bytes fitted but the new offset did not: the part must not keep bytes the info
+            # does not count (a resume would append after them).
+            if not is_disk_full(exc):
+                raise
+            raise await self._give_back(uid) from None
 
     async def delete(self, uid: str) -> None:
         with self._hash_lock:
