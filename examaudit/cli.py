@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as exit 3
         if is_disk_full(exc):  # not a bug: say where the space ran out, no traceback
-            print(f"examaudit: error: {disk_full(getattr(exc, 'filename', None) or '.')}", file=sys.stderr)
+            where = getattr(exc, "filename", None) or getattr(args, "out", None) or "."
+            print(f"examaudit: error: {disk_full(where)}", file=sys.stderr)
             return EXIT_INPUT
         traceback.print_exc(file=sys.stderr)
         print(f"examaudit: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -291,6 +291,18 @@ def test_outputs_and_custody_on_a_full_disk_keep_their_last_whole_state(small_di
     assert check_chain(log.path) == []
 
 
+def test_cli_audit_on_a_full_disk_says_so_and_exits_2(small_disk, tmp_path, capsys):
+    from examaudit.cli import EXIT_INPUT, main
+
+    disk = small_disk(MiB)
+    fill(disk)
+    code = main(["audit", str(_folder(tmp_path)), "--out", str(disk / "out"), "--no-people", "--no-report",
+                 "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT, err
+    assert err.startswith("examaudit: error: 磁盘空间不足 / disk full: 0 bytes free in ") and "Traceback" not in err
+
+
 @pytest.mark.slow
 def test_audit_that_runs_out_of_space_fails_clearly_and_keeps_the_last_good_outputs(small_disk, server_factory,
                                                                                     tmp_path, monkeypatch):
