@@ -36,7 +36,7 @@ from typing import Any, Callable
 from . import __version__
 from .config import ExamPointConfig, load_exam_point
 from .custody import CustodyLog
-from .errors import InputError, displayable
+from .errors import InputError, displayable, is_disk_full
 from .findings import (
     Finding,
     FindingKind,
@@ -50,7 +50,7 @@ from .findings import (
     read_findings,
     write_findings,
 )
-from .outputs import read_csv_rows, sha256_file, staged_dir
+from .outputs import read_csv_rows, sha256_file, staged_dir, write_atomic
 from .records.tables import RecordsTables
 from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
 
@@ -155,9 +155,11 @@ def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = No
             write_analysis(result, stage, f"examaudit audit ({job.label})")
             (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
         return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
-    except InputError as exc:
-        return RecordingOutcome(job, "failed", error=str(exc), sha256=None)
     except Exception as exc:  # noqa: BLE001 - one recording's bug must not sink a provincial batch
+        if is_disk_full(exc):
+            raise  # not this recording's fault: every later one would fail too, so the batch stops
+        if isinstance(exc, InputError):
+            return RecordingOutcome(job, "failed", error=str(exc), sha256=None)
         import traceback
 
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -406,7 +408,7 @@ def write_exam_point(cfg: ExamPointConfig, out_dir: Path, outcomes: list[Recordi
         "parameters": params.as_dict(),
         **(extra or {}),
     }
-    (out_dir / "audit.json").write_text(json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_atomic(out_dir / "audit.json", json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n")
     custody.append("audit findings merged", outputs={"findings.json": sha256_file(out_dir / "findings.json")})
     return out_dir / "findings.json"
 

@@ -16,7 +16,7 @@ import sys
 import traceback
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, disk_full, is_disk_full
 from .fonts import MissingFontError, require_cjk_font
 
 #: Subcommands in the order ``--help`` lists them. A name is added only once it works.
@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         print("examaudit: interrupted; finished work is kept, rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence, reported as exit 3
+        if is_disk_full(exc):  # not a bug: say where the space ran out, no traceback
+            where = getattr(exc, "filename", None) or getattr(args, "out", None) or "."
+            print(f"examaudit: error: {disk_full(where)}", file=sys.stderr)
+            return EXIT_INPUT
         traceback.print_exc(file=sys.stderr)
         print(f"examaudit: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INTERNAL

@@ -85,8 +85,17 @@ class CustodyLog:
             "prev_sha256": self._last_hash(),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str) + "\n")
+        line = (json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str) + "\n").encode("utf-8")
+        with open(self.path, "ab", buffering=0) as fh:
+            start = os.fstat(fh.fileno()).st_size
+            try:
+                written = 0
+                while written < len(line):
+                    written += fh.write(line[written:])
+            except OSError:
+                # A half line (a full disk) would break the chain for every later entry: give it back.
+                os.ftruncate(fh.fileno(), start)
+                raise
         return entry
 
 

@@ -307,7 +307,9 @@ def findings_json_schema() -> dict[str, Any]:
 
 
 def write_findings(doc: FindingsDocument, path: Path) -> None:
-    path.write_text(doc.sorted().model_dump_json(indent=2) + "\n", encoding="utf-8")
+    from .outputs import write_atomic
+
+    write_atomic(path, doc.sorted().model_dump_json(indent=2) + "\n")
 
 
 def read_findings(path: Path) -> FindingsDocument:

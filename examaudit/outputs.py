@@ -42,6 +42,21 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     stage.rmdir()
 
 
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write one file whole or not at all: a temp file beside it, then ``os.replace``.
+
+    A full disk or a crash mid-write leaves the previous file (a good report, the findings of
+    the last audit) in place instead of a truncated one; text is written as UTF-8.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 #: First characters that make Excel, WPS or LibreOffice read a cell as a formula (or, for tab and
 #: CR, shift it): "=HYPERLINK(...)", "+cmd|...", "-2+3", "@SUM(...)".
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

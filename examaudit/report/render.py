@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,6 +26,7 @@ from typing import Any, Callable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..errors import InputError
+from ..outputs import write_atomic
 from . import charts
 from .auditdir import load_audit_dir, load_report_inputs
 from .i18n import LANGS, tr
@@ -120,15 +120,6 @@ def render_html(model: ReportModel) -> str:
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def render_report(audit_dir: str | Path, *, lang: str = "zh", show_personal_data: bool = False,
                   pdf: bool = True, reviews: dict | None = None) -> ReportFiles:
     """Write ``report.html`` and ``report.pdf`` into ``audit_dir`` and return their paths.
@@ -153,7 +144,7 @@ def render_report(audit_dir: str | Path, *, lang: str = "zh", show_personal_data
     model = build_model(inputs, lang=lang, show_personal_data=show_personal_data, reviews=reviews)
     html = render_html(model)
     html_path = audit_dir / "report.html"
-    _write_atomic(html_path, html.encode("utf-8"))
+    write_atomic(html_path, html.encode("utf-8"))
     pdf_path = None
     if pdf:
         from weasyprint import HTML
@@ -161,5 +152,5 @@ def render_report(audit_dir: str | Path, *, lang: str = "zh", show_personal_data
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
         logging.getLogger("fontTools").setLevel(logging.ERROR)
         pdf_path = audit_dir / "report.pdf"
-        _write_atomic(pdf_path, HTML(string=html, base_url=str(audit_dir)).write_pdf())
+        write_atomic(pdf_path, HTML(string=html, base_url=str(audit_dir)).write_pdf())
     return ReportFiles(html_path, pdf_path)

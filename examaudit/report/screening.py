@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..findings import KIND_TITLES, FindingKind, now_utc
-from ..outputs import neutralise, write_csv
+from ..outputs import neutralise, write_atomic, write_csv
 from .i18n import tr
-from .render import TEMPLATES, _write_atomic
+from .render import TEMPLATES
 
 if TYPE_CHECKING:
     from ..screen import RankedExamPoint, ScreeningResult
@@ -195,12 +195,12 @@ def write_screening(result: "ScreeningResult", out_dir: str | Path, *, lang: str
     tmp.replace(files["csv"])
     write_xlsx(result.ranked, city_rows(result.ranked, lang), files["xlsx"], lang)
     html = render_screening_html(result, lang, fdr)
-    _write_atomic(files["html"], html.encode("utf-8"))
+    write_atomic(files["html"], html.encode("utf-8"))
     if pdf:
         from weasyprint import HTML
 
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
         logging.getLogger("fontTools").setLevel(logging.ERROR)
         files["pdf"] = out / "screening.pdf"
-        _write_atomic(files["pdf"], HTML(string=html, base_url=str(out)).write_pdf())
+        write_atomic(files["pdf"], HTML(string=html, base_url=str(out)).write_pdf())
     return files

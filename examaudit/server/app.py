@@ -16,8 +16,10 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import DBAPIError
 
 from .. import __version__
+from ..errors import DiskFull, disk_full, is_disk_full
 from . import routes as routes_pkg
 from .db import Database, migrate
 from .jobs import JobQueue
@@ -75,6 +77,18 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse({"detail": "login required"}, status_code=401,
                                 headers={"WWW-Authenticate": "Bearer"})
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(DiskFull)
+    async def _disk_full(request: Request, exc: Exception):
+        # A full disk (files, or the database's own "disk is full") is 507 with one line saying
+        # how much is free, not a 500 traceback; every other error goes on to the 500 handler.
+        if not is_disk_full(exc):
+            raise exc
+        message = str(exc) if isinstance(exc, DiskFull) else str(disk_full(settings.data_dir))
+        log.warning("disk full", extra={"path": request.url.path, "error": str(exc)[:500]})
+        return JSONResponse({"detail": message}, status_code=507)
 
     static = HERE / "static"
     if static.is_dir():

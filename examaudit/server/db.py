@@ -75,6 +75,17 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def make_room(self) -> None:
+        """After a write failed on a full disk: fold SQLite's write-ahead log into the database.
+
+        The log file is not shrunk, so the next writer starts again at its beginning and writes
+        into space the file already holds: a job can still record that it failed. (PostgreSQL
+        keeps its own disk; nothing to do.)
+        """
+        if self.url.startswith("sqlite"):
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session committed when the block ends, rolled back on an exception."""

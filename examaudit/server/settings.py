@@ -46,6 +46,9 @@ class Settings(BaseModel):
     max_import_bytes: int = 20 * GiB  # unpacked size of an imported zip
     max_import_files: int = 5000
     max_compression_ratio: float = 200.0  # zip bombs: unpacked/packed per member and overall
+    #: free space kept in DATA: an upload or import that would leave less is refused before its
+    #: first byte (507), and /healthz answers 503 below it (env ``EXAMAUDIT_DISK_RESERVE_BYTES``)
+    disk_reserve_bytes: int = GiB
     job_audit_workers: int = 1  # processes per audit (run_audit's own pool)
     #: AnalyzeParams overrides for every audit (empty: the same defaults as `examaudit audit`)
     audit_params: dict = Field(default_factory=dict)
@@ -81,6 +84,8 @@ class Settings(BaseModel):
             import json
 
             kw["audit_params"] = json.loads(env["EXAMAUDIT_AUDIT_PARAMS"])  # e.g. {"every_s": 2, "people": false}
+        if "EXAMAUDIT_DISK_RESERVE_BYTES" in env and "disk_reserve_bytes" not in kw:
+            kw["disk_reserve_bytes"] = int(env["EXAMAUDIT_DISK_RESERVE_BYTES"])
         if "EXAMAUDIT_REPORT_PDF" in env and "report_pdf" not in kw:
             kw["report_pdf"] = env["EXAMAUDIT_REPORT_PDF"] not in ("", "0", "no")
         s = cls(

@@ -8,11 +8,12 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from ...errors import InputError
+from ...errors import DiskFull, InputError
 from ..models import ExamPoint, Job
 from ..openapi import file_download
 from ..security import Principal, current_user, require_role, visible_exam_point
 from ..services import exam_points as svc
+from ..services.disk import INSUFFICIENT_STORAGE, ensure_room
 from ..services.jobs import create_job, job_view
 from ..services.reports import DOWNLOADS, ensure_current, log_download
 from ..services.reviews import findings_with_reviews
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/exam-points", tags=["exam points"])
 
 
 def _refused(exc: InputError) -> HTTPException:
-    return HTTPException(getattr(exc, "status", 422), str(exc))
+    return HTTPException(INSUFFICIENT_STORAGE if isinstance(exc, DiskFull) else getattr(exc, "status", 422), str(exc))
 
 
 def _queue(request: Request, job_id: int) -> None:
@@ -34,6 +35,8 @@ def import_exam_point(request: Request, file: UploadFile = File(...),
                       user: Principal = Depends(require_role("auditor"))) -> dict:
     """A zip of an exam point folder (exam_point.yaml, footage/, records/) -> 202 {exam_point, job}."""
     settings = request.app.state.settings
+    if file.size is not None:
+        ensure_room(settings, f"zip {file.filename}", file.size)
     with tempfile.NamedTemporaryFile(dir=settings.uploads_dir, prefix=".zip-", suffix=".zip") as tmp:
         copied = 0
         while chunk := file.file.read(1024 * 1024):

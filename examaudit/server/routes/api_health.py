@@ -1,4 +1,7 @@
-"""``GET /healthz``: database, queue depth and free disk (public: load balancers call it)."""
+"""``GET /healthz``: database, queue depth and free disk (public: load balancers call it).
+
+503 when the database or queue fails, or less than ``disk_reserve_bytes`` (1 GB) is free in DATA.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,6 @@ def healthz(request: Request):
     usage = shutil.disk_usage(state.settings.data_dir)
     out["disk_free_bytes"] = usage.free
     out["disk_free_ratio"] = round(usage.free / usage.total, 4) if usage.total else None
-    if usage.free < 1024**3:
+    if usage.free < state.settings.disk_reserve_bytes:
         out["ok"] = False
     return JSONResponse(out, status_code=200 if out["ok"] else 503)

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from ...audit import CONFIG_NAME, records_inputs
 from ...config import ExamPointConfig, load_exam_point
-from ...errors import InputError
+from ...errors import InputError, disk_full, is_disk_full
 from ..models import ExamPoint, Job, Upload, row_id, utcnow
 from ..security import Principal, check_city
 from ..settings import Settings
+from .disk import ensure_room
 from .storage import check_name_lengths, check_relative_name, copy_hashed, link_original, store_original
 
 _CODE = re.compile(r"^\w[\w.\-]{0,63}$")
@@ -161,6 +162,7 @@ def import_zip(s: Session, settings: Settings, user: Principal, zip_path: Path) 
         raise ImportRefused(f"not a zip file: {exc}") from None
     with zf:
         plan = check_zip(zf, settings)
+        ensure_room(settings, f"the zip's {len(plan.members)} files", plan.total_bytes)
         # Unpack the YAML alone first: a bad one is refused before any footage is stored.
         tmp = settings.uploads_dir / f".import-{utcnow().strftime('%Y%m%dT%H%M%S%f')}"
         tmp.mkdir(parents=True)
@@ -173,18 +175,32 @@ def import_zip(s: Session, settings: Settings, user: Principal, zip_path: Path) 
             if not user.can_see_city(cfg.city):
                 raise ImportRefused(f"exam point {cfg.exam_point} is in {cfg.city}, outside your city", 403)
             ep = _exam_point_for(s, settings, user, cfg)
+            new_folder = not exam_point_dir(settings, cfg.exam_point).exists()
             dest = _new_input_dir(settings, cfg.exam_point)
             stored: list[tuple[str, Path, str, int]] = []
-            for m in plan.members:
-                rel = check_relative_name(m.filename, "zip member")
-                with zf.open(m) as src:
-                    try:
-                        part, sha, size = copy_hashed(src, settings.uploads_dir, limit=m.file_size)
-                    except InputError as exc:
-                        raise ImportRefused(f"zip member {rel!r}: {exc}") from None
-                original = store_original(settings.originals_dir, part, sha)
-                link_original(original, dest / rel)
-                stored.append((rel, original, sha, size))
+            try:
+                for m in plan.members:
+                    rel = check_relative_name(m.filename, "zip member")
+                    with zf.open(m) as src:
+                        try:
+                            part, sha, size = copy_hashed(src, settings.uploads_dir, limit=m.file_size)
+                        except InputError as exc:
+                            raise ImportRefused(f"zip member {rel!r}: {exc}") from None
+                        except OSError as exc:
+                            if is_disk_full(exc):
+                                raise disk_full(settings.data_dir, f"zip member {rel!r}", m.file_size) from None
+                            raise
+                    original = store_original(settings.originals_dir, part, sha)
+                    link_original(original, dest / rel)
+                    stored.append((rel, original, sha, size))
+            except BaseException:
+                # No half-unpacked input folder: the exam point keeps the folder it had (the rows go
+                # with the session's rollback). Originals already stored stay: each is whole and
+                # checked by its sha256, and a retry reuses it instead of needing its space again.
+                from .storage import remove_tree
+
+                remove_tree(exam_point_dir(settings, cfg.exam_point) if new_folder else dest)
+                raise
         finally:
             from .storage import remove_tree
 
@@ -242,11 +258,17 @@ def create_from_yaml(s: Session, settings: Settings, user: Principal, text: byte
         raise ImportRefused(f"exam point {cfg.exam_point} is in {cfg.city}, outside your city", 403)
     ep = _exam_point_for(s, settings, user, cfg)
     dest = _new_input_dir(settings, cfg.exam_point)
-    (dest / CONFIG_NAME).write_bytes(text)
-    for up in s.scalars(select(Upload).where(Upload.exam_point_id == ep.id, Upload.role != "config")
-                        .order_by(Upload.id)):
-        if not up.rel_path.startswith(".."):  # a file beside the old folder is not carried over
-            link_original(settings.originals_dir / up.sha256, dest / up.rel_path)
+    try:
+        (dest / CONFIG_NAME).write_bytes(text)
+        for up in s.scalars(select(Upload).where(Upload.exam_point_id == ep.id, Upload.role != "config")
+                            .order_by(Upload.id)):
+            if not up.rel_path.startswith(".."):  # a file beside the old folder is not carried over
+                link_original(settings.originals_dir / up.sha256, dest / up.rel_path)
+    except BaseException:  # a full disk, say: no half-written folder (the rows roll back)
+        from .storage import remove_tree
+
+        remove_tree(dest)
+        raise
     ep.config_path = str((dest / CONFIG_NAME).relative_to(settings.data_dir))
     return ep
 

@@ -127,7 +127,8 @@ def run_job(state, job_id: int) -> None:
             job, ep = s.get(Job, job_id), s.get(ExamPoint, ep_id)
             code, config_path = ep.code, settings.data_dir / job.config_path
         log.info("job started", extra={"job": job_id, "exam_point": code, "resumed": resumed})
-        summary = _run_guarded(db, job_id, lambda progress: _audit(state, code, config_path, progress))
+        summary = _run_guarded(db, job_id, lambda progress: _audit(state, code, config_path, progress),
+                               settings.data_dir)
         if summary is _STOPPED:
             return
         with db.session() as s:
@@ -157,17 +158,21 @@ def _start(db, job_id: int) -> bool | None:
 _STOPPED = object()
 
 
-def _run_guarded(db, job_id: int, work):
+def _run_guarded(db, job_id: int, work, data_dir: Path | None = None):
     """``work(progress)``'s result; a cancel or an error finishes the job instead (cancelled, or failed
-    with a readable message) and gives :data:`_STOPPED`. The server goes on either way."""
+    with a readable message: a full disk says how much is free in ``data_dir``) and gives
+    :data:`_STOPPED`. The server goes on either way."""
     try:
         return work(_Progress(db, job_id))
     except JobCancelled:
         _finish(db, job_id, "cancelled", "已取消 / cancelled")
         log.info("job cancelled", extra={"job": job_id})
     except Exception as exc:  # noqa: BLE001 - the job fails with a readable message; the server goes on
-        from ...errors import InputError
+        from ...errors import InputError, disk_full, displayable, is_disk_full
 
+        if is_disk_full(exc) and not isinstance(exc, InputError):
+            written = getattr(exc, "filename", None)
+            exc = disk_full(data_dir or ".", written and displayable(written))
         msg = str(exc) if isinstance(exc, InputError) else f"internal error: {type(exc).__name__}: {exc}"
         log.exception("job failed", extra={"job": job_id})
         _finish(db, job_id, "failed", msg)
@@ -182,7 +187,8 @@ def _run_screening(state, job_id: int) -> None:
     if _start(db, job_id) is None:
         return
     log.info("screening started", extra={"job": job_id})
-    message = _run_guarded(db, job_id, lambda progress: run_screening(state, job_id, progress))
+    message = _run_guarded(db, job_id, lambda progress: run_screening(state, job_id, progress),
+                           state.settings.data_dir)
     if message is _STOPPED:
         return
     _finish(db, job_id, "done", message, progress=1.0)
@@ -190,11 +196,21 @@ def _run_screening(state, job_id: int) -> None:
 
 
 def _finish(db, job_id: int, state: str, message: str, progress: float | None = None) -> None:
-    with db.session() as s:
-        job = s.get(Job, job_id)
-        job.state, job.message, job.finished_at = state, message[:2000], utcnow()
-        if progress is not None:
-            job.progress = progress
+    from ...errors import is_disk_full
+
+    for attempt in (1, 2):
+        try:
+            with db.session() as s:
+                job = s.get(Job, job_id)
+                job.state, job.message, job.finished_at = state, message[:2000], utcnow()
+                if progress is not None:
+                    job.progress = progress
+            return
+        except Exception as exc:
+            # The job that filled the disk must still be able to say so (else it stays "running").
+            if attempt == 2 or not is_disk_full(exc):
+                raise
+            db.make_room()
 
 
 def received_originals(db, code: str, folder: Path) -> dict[Path, str]:

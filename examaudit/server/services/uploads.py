@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from tuspyserver.storage.local import LocalFileStorage
 
 from ...config import ExamPointConfig
-from ...errors import InputError
+from ...errors import InputError, disk_full, is_disk_full
 from ..models import ExamPoint, Upload, utcnow
 from ..security import Principal, check_city
 from ..settings import Settings
+from .disk import INSUFFICIENT_STORAGE, ensure_room
 from .exam_points import RECORDS_ROLES, config_of
 from .storage import CHUNK, check_relative_name, link_original, store_original
 
@@ -69,7 +70,7 @@ class HashingStorage(LocalFileStorage):
             with self._hash_lock:
                 self._hashers[uid] = (h, covered + len(chunk))
 
-        await asyncio.to_thread(_do)
+        await self._on_disk(uid, _do)
 
     @contextlib.asynccontextmanager
     async def lock(self, uid: str):
@@ -96,7 +97,42 @@ class HashingStorage(LocalFileStorage):
             with open(self._path(uid), "ab") as f:
                 os.fsync(f.fileno())
 
-        await asyncio.to_thread(_do)
+        await self._on_disk(uid, _do)
+
+    async def _on_disk(self, uid: str, write) -> None:
+        """Run ``write`` in a thread; a full disk ends the PATCH with 507 (see :meth:`_give_back`)."""
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            raise await self._give_back(uid) from None
+
+    async def _give_back(self, uid: str) -> HTTPException:
+        """After a full disk: the part cut back to the offset the server last confirmed; the 507 to send.
+
+        The confirmed offset is the info file's (written when a PATCH ends), and a client resumes
+        from it: bytes past it would sit between the two halves of the recording. So the bytes
+        of this PATCH are given back to the disk, and the client sends them again once space is
+        free. Keeping the confirmed part (rather than deleting the upload) spares a 4 GB recording
+        from starting over; tus expiry (7 days) removes it if nobody resumes.
+        """
+        info = await self.read_info(uid)
+        offset = int((info or {}).get("offset") or 0)
+
+        def _cut() -> None:
+            with self._hash_lock:
+                self._hashers.pop(uid, None)
+            if info is None:  # its creation did not fit: no upload to resume
+                Path(self._path(uid)).unlink(missing_ok=True)
+            elif os.path.exists(self._path(uid)):
+                os.truncate(self._path(uid), offset)
+
+        await asyncio.to_thread(_cut)
+        size = (info or {}).get("size")
+        name = ((info or {}).get("metadata") or {}).get("filename") or uid
+        full = disk_full(self.files_dir, f"upload {name}", None if size is None else int(size) - offset)
+        return HTTPException(INSUFFICIENT_STORAGE, f"{full} (resume from offset {offset})")
 
     def sha256(self, uid: str) -> str:
         h, _ = self._caught_up(uid)
@@ -113,7 +149,14 @@ class HashingStorage(LocalFileStorage):
         meta = data.get("metadata")
         if isinstance(meta, dict):
             meta.setdefault("filetype", "application/octet-stream")
-        await super().write_info(uid, data)
+        try:
+            await super().write_info(uid, data)
+        except OSError as exc:
+            # The bytes fitted but the new offset did not: the part must not keep bytes the info
+            # does not count (a resume would append after them).
+            if not is_disk_full(exc):
+                raise
+            raise await self._give_back(uid) from None
 
     async def delete(self, uid: str) -> None:
         with self._hash_lock:
@@ -176,6 +219,8 @@ def check_new_upload(db, settings: Settings, user: Principal, meta: dict, size: 
     target_path(cfg, meta)
     if size is not None and size > settings.max_upload_bytes:
         raise HTTPException(413, f"{size} bytes is more than the {settings.max_upload_bytes} an upload may have")
+    if size is not None:
+        ensure_room(settings, f"upload {meta.get('filename') or meta.get('name')}", size)
 
 
 def complete_upload(db, settings: Settings, storage: HashingStorage, user: Principal, file_path: str,
