@@ -176,6 +176,46 @@ def test_tus_patch_whose_bytes_fit_but_not_its_new_offset_keeps_part_and_offset_
     assert (server.data_dir / "originals" / hashlib.sha256(payload).hexdigest()).read_bytes() == payload
 
 
+def test_reupload_whose_row_cannot_be_written_puts_the_earlier_file_back(server, tmp_path, monkeypatch):
+    """The last byte arrived and the file was linked, but the Upload row hit a full disk: the folder must
+    hold the earlier upload again (its row still vouches for it), or the next audit would call it changed."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    h = server.login("ana", "auditor")
+    _yaml_exam_point(server.client, h, tmp_path)
+
+    def upload(payload: bytes):
+        r = server.client.post("/api/v1/uploads/", headers={**h, **TUS, "Upload-Length": str(len(payload)),
+                                                            "Upload-Metadata": tus_meta(**FOOTAGE)})
+        return server.client.patch(r.headers["location"], content=payload,
+                                   headers={**h, **TUS, "Content-Type": "application/offset+octet-stream",
+                                            "Upload-Offset": "0"})
+
+    first, second = os.urandom(200_000), os.urandom(300_000)
+    assert upload(first).status_code == 204
+    linked = next((server.data_dir / "exam_points" / "EP-T-01" / "inputs").rglob("R1-C1.mp4"))
+    assert linked.read_bytes() == first
+    commit = Session.commit
+
+    def full(self):
+        if any(type(o).__name__ == "Upload" for o in self.new):
+            orig = sqlite3.OperationalError("database or disk is full")
+            orig.sqlite_errorcode = sqlite3.SQLITE_FULL
+            raise OperationalError("INSERT INTO uploads", {}, orig)
+        return commit(self)
+
+    monkeypatch.setattr(Session, "commit", full)
+    r = upload(second)
+    assert r.status_code == 507, r.text
+    monkeypatch.setattr(Session, "commit", commit)
+    assert linked.read_bytes() == first
+    assert sorted(p.name for p in linked.parent.iterdir()) == ["R1-C1.mp4"]  # no link or backup left over
+    assert _rows(server) == (1, 1)
+
+
 def test_tus_creation_larger_than_the_free_space_is_refused_before_any_byte(small_disk, server_factory, tmp_path):
     disk = small_disk(8 * MiB)
     server = server_factory(data_dir=disk, disk_reserve_bytes=2 * MiB)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 from ...errors import InputError
 
@@ -95,12 +97,44 @@ def link_original(original: Path, where: Path) -> None:
     """Put the original at ``where`` in an exam point folder.
 
     A hard link: the bytes are stored once and stay read-only, and the file keeps its own name
-    (the config resolves symlinks, which would name every recording by its hash).
+    (the config resolves symlinks, which would name every recording by its hash). Linked beside
+    it first and renamed over it, so a crash never leaves the path empty or half-replaced.
     """
     where.parent.mkdir(parents=True, exist_ok=True)
-    if where.is_symlink() or where.exists():
-        where.unlink()
-    os.link(original, where)
+    tmp = where.parent / f".link-{secrets.token_hex(6)}"
+    os.link(original, tmp)
+    try:
+        os.replace(tmp, where)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def linked_original(original: Path, where: Path) -> Iterator[None]:
+    """:func:`link_original`, undone if the block raises: the file that was at ``where`` comes back.
+
+    For an upload whose database row is written after the link: when that write fails (a full
+    disk), the folder must not hold bytes no row vouches for, or the next audit would call the
+    previous upload changed evidence.
+    """
+    previous = None
+    if where.is_file() and not where.is_symlink():
+        previous = where.parent / f".prev-{secrets.token_hex(6)}"
+        os.link(where, previous)
+    try:
+        link_original(original, where)
+        yield
+    except BaseException:
+        if previous is not None:
+            os.replace(previous, where)
+            previous = None
+        else:
+            where.unlink(missing_ok=True)
+        raise
+    finally:
+        if previous is not None:
+            previous.unlink(missing_ok=True)
 
 
 def remove_tree(path: Path) -> None:

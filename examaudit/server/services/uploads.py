@@ -27,7 +27,7 @@ from ..security import Principal, check_city
 from ..settings import Settings
 from .disk import INSUFFICIENT_STORAGE, ensure_room
 from .exam_points import RECORDS_ROLES, config_of
-from .storage import CHUNK, check_relative_name, link_original, store_original
+from .storage import CHUNK, check_relative_name, linked_original, store_original
 
 RECORDS_EXTENSIONS = (".csv", ".xlsx", ".xls")
 #: Creation-With-Upload puts the first bytes in the POST body, which is read whole: keep it small.
@@ -236,9 +236,10 @@ def complete_upload(db, settings: Settings, storage: HashingStorage, user: Princ
         ep = check_city(user, s.scalar(select(ExamPoint).where(ExamPoint.code == code)))
         cfg = config_of(settings, ep)
         role, filename, room, camera, rel = target_path(cfg, meta)
-        link_original(original, cfg.base_dir / rel)
+    # The row commits inside the link's block: if it cannot (a full disk), the file that was there
+    # comes back, so the folder never holds bytes that no Upload row vouches for.
+    with linked_original(original, cfg.base_dir / rel), db.session() as s:
         up = Upload(exam_point_id=ep.id, role=role, room=room, camera=camera, filename=filename, rel_path=rel,
                     sha256=sha, size=size, uploaded_by=user.name, created_at=utcnow())
         s.add(up)
-        s.flush()
-        return up
+    return up
