@@ -88,7 +88,12 @@ def create_app(settings: Settings) -> FastAPI:
             raise exc
         message = str(exc) if isinstance(exc, DiskFull) else str(disk_full(settings.data_dir))
         log.warning("disk full", extra={"path": request.url.path, "error": str(exc)[:500]})
-        return JSONResponse({"detail": message}, status_code=507)
+        # through the HTTP error handler: a browser gets the error page, an API client the JSON line
+        from fastapi.exception_handlers import http_exception_handler
+        from starlette.exceptions import HTTPException as StarletteHTTPException
+
+        handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+        return await handler(request, StarletteHTTPException(507, message))
 
     static = HERE / "static"
     if static.is_dir():

@@ -284,11 +284,22 @@ def test_database_write_on_a_full_disk_is_507_and_reads_go_on(small_disk, server
     server = server_factory(data_dir=disk, disk_reserve_bytes=MiB)
     h = server.login("ana", "auditor")
     _yaml_exam_point(server.client, h, tmp_path)
+    from fastapi.testclient import TestClient
+
+    browser = TestClient(server.app)
+    csrf = server.cookie_login("root", "admin")
+    browser.cookies.update(server.client.cookies)
+    server.client.cookies.clear()
     filler = fill(disk)
     # Starting an audit writes only database rows (the job): SQLite answers SQLITE_FULL.
     r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)
     assert r.status_code == 507, r.text
     assert r.json()["detail"].startswith("磁盘空间不足 / disk full: 0 bytes free in ")
+    # a browser's form gets the error page with the same line, not JSON
+    r = browser.post("/admin/users", data={"name": "new", "role": "viewer", "password": "a long password 1",
+                                           "csrf_token": csrf}, headers={"Accept": "text/html"})
+    assert r.status_code == 507 and r.headers["content-type"].startswith("text/html"), r.text[:300]
+    assert "disk full" in r.text and "<html" in r.text.lower()
     detail = server.client.get("/api/v1/exam-points/EP-T-01", headers=h)
     assert detail.status_code == 200 and detail.json()["jobs"] == []
     health = server.client.get("/healthz")
