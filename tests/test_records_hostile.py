@@ -380,3 +380,19 @@ def test_fuzz_damaged_files_raise_input_error_or_load(kind, flips, cut, noise, r
         _LOADERS[role][1](p, refs)
     except InputError as exc:
         assert p.name in str(exc)
+
+
+def test_one_damaged_byte_deep_in_a_csv_is_named_by_row_and_column(tmp_path):
+    """A UTF-8 export with one broken character on row 402 is refused, saying where: the auditor can fix
+    that line instead of hunting through 100,000 rows for why "the file cannot be decoded"."""
+    lines = ["准考证号,考点,场次,姓名,身份证号,手机号,考场,座位号,工种"]
+    lines += [f"EP-1-S1-{i:03d},EP-1,S1,王建{i},11010519491231002X,13812345678,R1,{i % 30},建筑电工" for i in range(600)]
+    data = bytearray("\n".join(lines).encode("utf-8"))
+    at = data.find("王建401".encode()) + 4  # the second byte of 建 (column 22) on row 403 (the header and rows 0..400 before it)
+    data[at] ^= 0x40
+    path = tmp_path / "roster.csv"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as err:
+        load_roster(path)
+    msg = str(err.value)
+    assert "UTF-8 (row 403, column 22: byte 0xE5)" in msg and "roster.csv" in msg, msg
