@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -50,7 +51,7 @@ from .findings import (
     read_findings,
     write_findings,
 )
-from .outputs import read_csv_rows, sha256_file, staged_dir
+from .outputs import read_csv_rows, sha256_file, staged_dir, write_text_atomic
 from .records.tables import RecordsTables
 from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
 
@@ -132,6 +133,20 @@ def _done_marker(job: RecordingJob, sha: str) -> dict[str, Any]:
     return marker
 
 
+def _keep_headcount_frames(old: Path, stage: Path) -> None:
+    """Carry the last run's headcount frames into the new recording folder.
+
+    :func:`headcount_step` draws them into the recording's ``frames/`` after every recording is
+    done, while the exam point's findings.json of the last run still points at them: without this,
+    a reviewer would get a missing picture for the whole rerun. The step writes them again anyway.
+    """
+    for pic in (old / "frames").glob("*_headcount_mismatch_*"):
+        dest = stage / "frames" / pic.name
+        if not dest.exists():
+            dest.parent.mkdir(exist_ok=True)
+            shutil.copy2(pic, dest)
+
+
 def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = None) -> RecordingOutcome:
     """Analyse one recording into its folder, or reuse a finished result. Runs in workers.
 
@@ -153,6 +168,7 @@ def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = No
         result = analyze_recording(job.path, context=ctx, params=job.params, progress=progress)
         with staged_dir(job.out_dir) as stage:
             write_analysis(result, stage, f"examaudit audit ({job.label})")
+            _keep_headcount_frames(job.out_dir, stage)
             (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
         return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
     except InputError as exc:
@@ -406,7 +422,7 @@ def write_exam_point(cfg: ExamPointConfig, out_dir: Path, outcomes: list[Recordi
         "parameters": params.as_dict(),
         **(extra or {}),
     }
-    (out_dir / "audit.json").write_text(json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text_atomic(out_dir / "audit.json", json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n")
     custody.append("audit findings merged", outputs={"findings.json": sha256_file(out_dir / "findings.json")})
     return out_dir / "findings.json"
 

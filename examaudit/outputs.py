@@ -11,6 +11,7 @@ import csv
 import hashlib
 import os
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -39,6 +40,18 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
             target.unlink()
         entry.rename(target)
     stage.rmdir()
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` under a temporary name, then rename it over ``path``: a reader (the server's
+    pages while an audit of the same exam point runs) sees the old file or the new one, never half."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{threading.get_ident()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 #: First characters that make Excel, WPS or LibreOffice read a cell as a formula (or, for tab and
