@@ -556,6 +556,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, help="with --url: the server's data directory (users are added there)")
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for its RSS")
     args = ap.parse_args()
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(f"uptime before: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 
     with tempfile.TemporaryDirectory(prefix="bench-load-", dir="/tmp") as tmp:
