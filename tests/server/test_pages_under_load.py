@@ -109,3 +109,24 @@ def test_evidence_views_do_not_wait_for_the_report_to_print(server, tmp_path, mo
     monkeypatch.setattr(render, "render_report", probe)
     reports.regenerate(server.app.state, code)
     assert free_while_printing == [True]
+
+
+def test_dashboard_shows_each_exam_points_newest_job(server, tmp_path):
+    """The dashboard reads only the newest job of each exam point (the bench adds one per audit)."""
+    import re
+
+    from .exam_point_zips import exam_point_zip
+
+    h = server.login("ana", "auditor")
+    server.client.post("/api/v1/exam-points/import", headers=h, files={
+        "file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
+    server.run_jobs()
+    server.cookie_login("vi", "viewer")
+
+    def row() -> str:
+        page = server.client.get("/", headers={"Accept": "text/html"}).text
+        return re.search(r'<tr data-exam-point="EP-T-01">(.*?)</tr>', page, re.S).group(1)
+
+    assert "已完成" in row()
+    assert server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h).status_code == 202  # stays queued
+    assert "排队中" in row() and "已完成" not in row()
