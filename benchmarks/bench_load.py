@@ -464,8 +464,8 @@ def create_users(data_dir: Path, city: str) -> list[str]:
 class OwnServer:
     """`examaudit serve --port 0` on a temporary data directory (what a user runs, unless ``fast``)."""
 
-    def __init__(self, data_dir: Path, workers: int, fast: bool):
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+    def __init__(self, data_dir: Path, workers: int, fast: bool, audit_processes: int = 1):
+        env = dict(os.environ, PYTHONUNBUFFERED="1", EXAMAUDIT_JOB_AUDIT_WORKERS=str(audit_processes))
         if fast:
             env.update(EXAMAUDIT_AUDIT_PARAMS='{"people": false}', EXAMAUDIT_REPORT_PDF="0")
         self.log = open(data_dir.parent / "serve.log", "w+")
@@ -507,7 +507,8 @@ class OwnServer:
 def report(res: Result, args, setup: Setup) -> int:
     base, load = res.baseline, res.load
     print(f"data: generated (sample_media {', '.join(setup.audited)}, random {args.upload_mb} MB uploads); "
-          f"audits {'fast (no person detector, no PDF)' if args.fast else 'as a user runs them'}")
+          f"audits {'fast (no person detector, no PDF)' if args.fast else 'as a user runs them'}"
+          + (f", {args.audit_processes} processes each" if args.audit_processes > 1 else ", in the server process"))
     print(f"load: {args.browsers} browsing, {args.uploaders} uploading, {args.audits} audits, {res.duration_s:.0f} s; "
           f"baseline {args.baseline:.0f} s of one person browsing alone")
     print("\nrequests per kind under load (baseline p50: one person browsing alone):")
@@ -552,6 +553,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--city", default=CITY)
     ap.add_argument("--fast", action="store_true", help="audits without the person detector and the PDF")
+    ap.add_argument("--audit-processes", type=int, default=1, metavar="N",
+                    help="processes per audit in the bench's own server (EXAMAUDIT_JOB_AUDIT_WORKERS; default 1: "
+                    "the analysis runs in the server process, sharing its GIL with the pages)")
     ap.add_argument("--url", help="a server already running on this machine (needs --data, its data directory)")
     ap.add_argument("--data", type=Path, help="with --url: the server's data directory (users are added there)")
     ap.add_argument("--pid", type=int, help="with --url: the server's process id, for its RSS")
@@ -570,7 +574,7 @@ def main() -> int:
             data_dir.mkdir()
         names = create_users(data_dir, args.city)
         if not args.url:
-            own = OwnServer(data_dir, workers=args.audits, fast=args.fast)
+            own = OwnServer(data_dir, workers=args.audits, fast=args.fast, audit_processes=args.audit_processes)
             url, pid = own.url, own.proc.pid
         try:
             run_id = time.strftime("%H%M%S")

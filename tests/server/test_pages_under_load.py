@@ -130,3 +130,14 @@ def test_dashboard_shows_each_exam_points_newest_job(server, tmp_path):
     assert "已完成" in row()
     assert server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h).status_code == 202  # stays queued
     assert "排队中" in row() and "已完成" not in row()
+
+
+def test_audit_processes_come_from_the_environment(tmp_path, monkeypatch):
+    """EXAMAUDIT_JOB_AUDIT_WORKERS=2 analyses an audit's recordings in processes, off the server's GIL."""
+    from examaudit.server.settings import Settings
+
+    monkeypatch.delenv("EXAMAUDIT_JOB_AUDIT_WORKERS", raising=False)
+    assert Settings.from_env(tmp_path).job_audit_workers == 1
+    monkeypatch.setenv("EXAMAUDIT_JOB_AUDIT_WORKERS", "2")
+    assert Settings.from_env(tmp_path).job_audit_workers == 2
+    assert Settings.from_env(tmp_path, job_audit_workers=3).job_audit_workers == 3  # an explicit value wins
