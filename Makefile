@@ -9,7 +9,7 @@ LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: demo test test-latest lock e2e fuzz audit-deps bench venv sysdeps sample-media schema clean serve
+.PHONY: demo test test-latest lock e2e fuzz audit-deps bench load venv sysdeps sample-media schema clean serve
 
 venv: $(STAMP) sysdeps
 
@@ -74,6 +74,12 @@ serve: $(STAMP) sysdeps
 # Benchmarks print ratios (x real-time, x a naive baseline); they are not part of `make test`.
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Load on a local `examaudit serve` (issue #18): 50 people browsing, 5 uploading by tus, 2 audits kept
+# running, for 60 s; prints page latency against a one-person baseline, and exits 1 on any error.
+# A few minutes with the setup; not in CI. Options: .venv/bin/python benchmarks/bench_load.py --help
+load: $(STAMP)
+	$(PY) benchmarks/bench_load.py
 
 # Regenerates the committed demo data (footage, YAML, truth, records); cases.csv is kept.
 sample-media: $(STAMP)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -132,6 +133,20 @@ def _done_marker(job: RecordingJob, sha: str) -> dict[str, Any]:
     return marker
 
 
+def _keep_headcount_frames(old: Path, stage: Path) -> None:
+    """Carry the last run's headcount frames into the new recording folder.
+
+    :func:`headcount_step` draws them into the recording's ``frames/`` after every recording is
+    done, while the exam point's findings.json of the last run still points at them: without this,
+    a reviewer would get a missing picture for the whole rerun. The step writes them again anyway.
+    """
+    for pic in (old / "frames").glob("*_headcount_mismatch_*"):
+        dest = stage / "frames" / pic.name
+        if not dest.exists():
+            dest.parent.mkdir(exist_ok=True)
+            shutil.copy2(pic, dest)
+
+
 def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = None) -> RecordingOutcome:
     """Analyse one recording into its folder, or reuse a finished result. Runs in workers.
 
@@ -153,6 +168,7 @@ def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = No
         result = analyze_recording(job.path, context=ctx, params=job.params, progress=progress)
         with staged_dir(job.out_dir) as stage:
             write_analysis(result, stage, f"examaudit audit ({job.label})")
+            _keep_headcount_frames(job.out_dir, stage)
             (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
         return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
     except Exception as exc:  # noqa: BLE001 - one recording's bug must not sink a provincial batch

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -49,7 +50,8 @@ def write_atomic(path: str | Path, data: bytes | str) -> None:
     the last audit) in place instead of a truncated one; text is written as UTF-8.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    # the thread too: a server's page threads and job threads may write in the same process
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{threading.get_ident()}")
     try:
         tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)

@@ -86,3 +86,19 @@ def test_numpy_details_become_plain_json():
                           "nested": {"k": [np.bool_(True)]}})
     data = json.loads(f.model_dump_json())["details"]
     assert data == {"n": 3, "x": 0.5, "arr": [0, 1, 2], "nan": None, "nested": {"k": [True]}}
+
+
+def test_write_findings_replaces_the_file_whole(tmp_path):
+    """The server's pages read findings.json while an audit rewrites it: a reader that opened the old
+    file reads all of it (not a truncated or half-written one), and the path then holds the new one."""
+    from examaudit.findings import read_findings, write_findings
+
+    path = tmp_path / "findings.json"
+    run = RunInfo(command="t", started_at=now_utc(), finished_at=now_utc())
+    write_findings(FindingsDocument(run=run, findings=[_finding()]), path)
+    before = path.read_text(encoding="utf-8")
+    with open(path, encoding="utf-8") as reader:
+        write_findings(FindingsDocument(run=run, findings=[_finding(start_s=7.0, end_s=9.0)] * 40), path)
+        assert reader.read() == before
+    assert len(read_findings(path).findings) == 40  # the new document, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]  # no temporary file left

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -59,6 +60,12 @@ def _style() -> dict[str, Any]:
         "axes.spines.right": False,
         "axes.unicode_minus": False,
     }
+
+
+#: pyplot keeps process-wide state (rcParams under ``rc_context``, the figure registry): two threads
+#: drawing at once (the server's job thread rendering a report, request threads drawing a page) could
+#: restore each other's style mid-figure. Callers draw one chart at a time under this lock.
+PYPLOT_LOCK = threading.RLock()
 
 
 def _svg(fig: plt.Figure) -> str:

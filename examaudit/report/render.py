@@ -74,7 +74,8 @@ def embed_frame(frame: FrameView) -> str | None:
 def _chart(fn: Callable[..., str | None], *args: Any) -> str | None:
     """Draw one chart as an SVG data URI; a chart that cannot be drawn is left out, not fatal."""
     try:
-        svg = fn(*args)
+        with charts.PYPLOT_LOCK:
+            svg = fn(*args)
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
         log.warning("chart %s skipped: %s", fn.__name__, exc)
         return None
@@ -82,16 +83,22 @@ def _chart(fn: Callable[..., str | None], *args: Any) -> str | None:
 
 
 def draw_charts(model: ReportModel) -> dict[str, Any]:
+    return {
+        "coverage": _chart(charts.coverage_timeline, model.coverage, model.lang),
+        "seats": [_chart(charts.seat_grid_chart, g, model.lang) for g in model.seats],
+        **draw_records_charts(model),
+    }
+
+
+def draw_records_charts(model: ReportModel) -> dict[str, Any]:
+    """The records charts alone (the server's exam point page draws its own coverage and seats)."""
     lang, rec = model.lang, model.records
-    out: dict[str, Any] = {
-        "coverage": _chart(charts.coverage_timeline, model.coverage, lang),
-        "seats": [_chart(charts.seat_grid_chart, g, lang) for g in model.seats],
+    return {
         "score_hist": _chart(charts.score_histogram, rec.score_hist, lang) if rec.score_hist else None,
         "funnel": _chart(charts.funnel_plot, rec.funnel, lang, model.exam_point) if rec.funnel else None,
         "times": _chart(charts.time_distributions, rec.times, lang) if rec.times else None,
         "callbacks": _chart(charts.callback_rates, rec.callbacks, lang, model.exam_point) if rec.callbacks else None,
     }
-    return out
 
 
 def _environment() -> Environment:

@@ -10,7 +10,9 @@ Geometry is in a 0..1000 wide coordinate space (the templates use ``viewBox="0 0
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -269,36 +271,61 @@ def headcounts(inputs: ReportInputs, height: float = 160.0) -> list[HeadcountSer
     return out
 
 
+#: One computation per key at a time: when an audit ends, every open page asks for the new version at
+#: once; without this each request thread would load and draw the same thing (seconds each) side by side.
+_FLIGHTS = [threading.Lock() for _ in range(16)]
+
+
+def _once(fn, *key):
+    """``fn(*key)`` (an lru_cache'd function): threads asking for the same key wait for the first one."""
+    with _FLIGHTS[hash(key) % len(_FLIGHTS)]:
+        return fn(*key)
+
+
 @lru_cache(maxsize=16)
 def _inputs_cached(audit_dir: str, mtime: float) -> ReportInputs:
     return load_report_inputs(load_audit_dir(audit_dir))
 
 
-@lru_cache(maxsize=16)
-def _charts_cached(audit_dir: str, mtime: float, lang: str, show: bool) -> dict[str, Any]:
-    """The records charts (matplotlib, seconds each on a busy machine): they do not depend on reviews."""
-    from ..report.render import draw_charts
+#: (lang, digest of the numbers) -> the records charts; a few exam points in two languages.
+_CHARTS: dict[tuple[str, str], dict[str, Any]] = {}
+_CHARTS_KEPT = 64
 
-    model = build_model(_inputs_cached(audit_dir, mtime), lang=lang, show_personal_data=show)
-    charts = draw_charts(model)
-    charts.pop("coverage", None)  # the page draws its own, clickable timeline
-    charts.pop("seats", None)
-    return charts
+
+def _records_charts(model: ReportModel) -> dict[str, Any]:
+    """The records charts (matplotlib, seconds each on a busy machine), cached by what they draw.
+
+    Not by the audit's version: a rerun of the video side (a new upload, a seat map edit) leaves the
+    records numbers as they were, and the page should not draw them again for that. The digest
+    covers everything :func:`~examaudit.report.render.draw_records_charts` reads.
+    """
+    from ..report.render import draw_records_charts
+
+    rec = model.records
+    drawn = repr((model.exam_point, rec.score_hist, rec.funnel, rec.times, rec.callbacks))
+    key = (model.lang, hashlib.sha256(drawn.encode("utf-8")).hexdigest())
+    with _FLIGHTS[hash(key) % len(_FLIGHTS)]:
+        charts = _CHARTS.get(key)
+        if charts is None:
+            charts = draw_records_charts(model)
+            if len(_CHARTS) >= _CHARTS_KEPT:
+                _CHARTS.pop(next(iter(_CHARTS)), None)  # the oldest
+            _CHARTS[key] = charts
+    return dict(charts)
 
 
 def exam_point_page(audit_dir: str | Path, lang: str, show_personal_data: bool,
                     reviews: dict[str, ReviewDecision] | None = None) -> ExamPointPage:
     """Everything the exam point page draws, with the risk counted as the report counts it
-    (dismissed findings left out). Inputs and charts are cached per audit version (findings.json's mtime)."""
+    (dismissed findings left out). Inputs are cached per audit version (findings.json's mtime),
+    the records charts per what they draw."""
     d = Path(audit_dir)
     f = d / "findings.json"
     mtime = f.stat().st_mtime if f.is_file() else 0.0
-    key = str(d.resolve())
-    inputs = _inputs_cached(key, mtime)
+    inputs = _once(_inputs_cached, str(d.resolve()), mtime)
     model = build_model(inputs, lang=lang, show_personal_data=show_personal_data, reviews=reviews or {})
     findings = inputs.audit.findings.sorted().findings if inputs.audit.findings else []
-    return ExamPointPage(model, timelines(inputs, findings, lang), headcounts(inputs),
-                         _charts_cached(key, mtime, lang, bool(show_personal_data)), findings)
+    return ExamPointPage(model, timelines(inputs, findings, lang), headcounts(inputs), _records_charts(model), findings)
 
 
 def footage_time(f: Finding) -> str:

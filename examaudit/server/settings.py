@@ -86,6 +86,8 @@ class Settings(BaseModel):
             kw["audit_params"] = json.loads(env["EXAMAUDIT_AUDIT_PARAMS"])  # e.g. {"every_s": 2, "people": false}
         if "EXAMAUDIT_DISK_RESERVE_BYTES" in env and "disk_reserve_bytes" not in kw:
             kw["disk_reserve_bytes"] = int(env["EXAMAUDIT_DISK_RESERVE_BYTES"])
+        if "EXAMAUDIT_JOB_AUDIT_WORKERS" in env and "job_audit_workers" not in kw:
+            kw["job_audit_workers"] = int(env["EXAMAUDIT_JOB_AUDIT_WORKERS"])  # 2+: recordings analysed in processes
         if "EXAMAUDIT_REPORT_PDF" in env and "report_pdf" not in kw:
             kw["report_pdf"] = env["EXAMAUDIT_REPORT_PDF"] not in ("", "0", "no")
         s = cls(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import DiskFull, InputError
 from ..models import ExamPoint, Job
@@ -70,14 +71,18 @@ async def create_exam_point(request: Request, user: Principal = Depends(require_
         text = await upload.read(1024 * 1024 + 1)
     else:
         text = (await request.body())
-    try:
-        with request.app.state.db.session() as s:
-            ep = svc.create_from_yaml(s, settings, user, text)
-            return svc.summary(s, ep)
-    except svc.NotVisible:
-        raise HTTPException(404, "exam point not found") from None
-    except InputError as exc:
-        raise _refused(exc) from None
+
+    def create() -> dict:  # database and files: in the threadpool, not on the event loop every request shares
+        try:
+            with request.app.state.db.session() as s:
+                ep = svc.create_from_yaml(s, settings, user, text)
+                return svc.summary(s, ep)
+        except svc.NotVisible:
+            raise HTTPException(404, "exam point not found") from None
+        except InputError as exc:
+            raise _refused(exc) from None
+
+    return await run_in_threadpool(create)
 
 
 @router.get("")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ...report.reviews import ReviewDecision
 from ..models import Job, Review
@@ -26,9 +26,9 @@ def dashboard_rows(request: Request, user: Principal, lang: str) -> list[dict]:
         for r in s.scalars(select(Review).where(Review.exam_point_id.in_(ids))):
             reviews[r.exam_point_id][r.finding_id] = ReviewDecision(r.finding_id, r.decision, r.comment, r.by,
                                                                     r.at.isoformat())
-        latest: dict[int, dict] = {}
-        for j in s.scalars(select(Job).where(Job.exam_point_id.in_(ids)).order_by(Job.id)):
-            latest[j.exam_point_id] = job_view(j)
+        # Only each exam point's newest job: every audit adds one, and the page is the one everybody opens.
+        newest = select(func.max(Job.id)).where(Job.exam_point_id.in_(ids)).group_by(Job.exam_point_id)
+        latest = {j.exam_point_id: job_view(j) for j in s.scalars(select(Job).where(Job.id.in_(newest)))}
         rows = [dashboard_row(ep.code, ep.name, ep.city, findings_of(settings, ep.code), reviews[ep.id],
                               latest.get(ep.id), lang, user.sees_personal_data) for ep in eps]
     rows.sort(key=lambda r: (-(r["risk_score"] if r["audited"] else -1), r["q_value"] if r["q_value"] is not None else 9,

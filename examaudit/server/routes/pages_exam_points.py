@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import InputError
 from ...findings import FindingKind
@@ -113,10 +114,14 @@ async def seat_save(request: Request, camera: str, ep: ExamPoint = Depends(visib
         return JSONResponse({"detail": "the body must be JSON: {seats: [...], invigilator_zone: [...]}"}, status_code=422)
     if not isinstance(body, dict):
         return JSONResponse({"detail": "the body must be a JSON object"}, status_code=422)
-    try:
+
+    def save() -> None:  # files and database: in the threadpool, not on the event loop every request shares
         text = seat_maps.edited_config(_config_path(request, ep), camera, body.get("seats"), body.get("invigilator_zone"))
         with request.app.state.db.session() as s:
             eps.create_from_yaml(s, settings, user, text)
+
+    try:
+        await run_in_threadpool(save)
     except InputError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
     request.app.state.log.info("seat map saved", extra={"exam_point": ep.code, "camera": camera, "user": user.name,

@@ -77,7 +77,10 @@ def regenerate(state, code: str, force: bool = True) -> float | None:
             CustodyLog(out / "custody.jsonl").append(
                 "review decisions applied", outputs={REVIEWS_NAME: sha256_file(path)},
                 note=f"{len(reviews)} decision(s), {dismissed} dismissed (not counted in the risk)")
-        render_report(out, lang="zh", show_personal_data=False, reviews=reviews, pdf=state.settings.report_pdf)
+    # The report writes no custody entry: printing it (seconds) outside the lock lets every evidence
+    # view and download meanwhile log its own entry instead of waiting (the exam point's lock is held).
+    render_report(out, lang="zh", show_personal_data=False, reviews=reviews, pdf=state.settings.report_pdf)
+    with custody_lock(out / "custody.jsonl"):
         build_evidence_pack(out)
     (out / STAMP).write_text(stamp)
     return risk_of(out, reviews)
