@@ -50,7 +50,7 @@ from .findings import (
     read_findings,
     write_findings,
 )
-from .outputs import read_csv_rows, sha256_file, staged_dir
+from .outputs import read_csv_rows, replace_file, sha256_file, staged_dir
 from .records.tables import RecordsTables
 from .video.analyze import AnalyzeParams, CameraContext, analyze_recording, write_analysis
 
@@ -151,9 +151,12 @@ def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = No
         cfg = load_exam_point(job.config_path)
         ctx = CameraContext.from_config(cfg, job.camera)
         result = analyze_recording(job.path, context=ctx, params=job.params, progress=progress)
+        # The marker goes last, after every file is in place: a kill while staged_dir moves them
+        # must not leave a marker beside half a result (an old one would vouch for it too).
+        marker.unlink(missing_ok=True)
         with staged_dir(job.out_dir) as stage:
             write_analysis(result, stage, f"examaudit audit ({job.label})")
-            (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
+        replace_file(marker, json.dumps(_done_marker(job, result.recording.sha256)))
         return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
     except InputError as exc:
         return RecordingOutcome(job, "failed", error=str(exc), sha256=None)
@@ -406,7 +409,7 @@ def write_exam_point(cfg: ExamPointConfig, out_dir: Path, outcomes: list[Recordi
         "parameters": params.as_dict(),
         **(extra or {}),
     }
-    (out_dir / "audit.json").write_text(json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    replace_file(out_dir / "audit.json", json.dumps(audit_json, indent=2, ensure_ascii=False) + "\n")
     custody.append("audit findings merged", outputs={"findings.json": sha256_file(out_dir / "findings.json")})
     return out_dir / "findings.json"
 

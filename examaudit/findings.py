@@ -25,6 +25,7 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import __version__
+from .outputs import replace_file
 
 #: Bumped on any change to the models below that a consumer could notice.
 SCHEMA_VERSION = "1.0"
@@ -307,7 +308,7 @@ def findings_json_schema() -> dict[str, Any]:
 
 
 def write_findings(doc: FindingsDocument, path: Path) -> None:
-    path.write_text(doc.sorted().model_dump_json(indent=2) + "\n", encoding="utf-8")
+    replace_file(path, doc.sorted().model_dump_json(indent=2) + "\n")
 
 
 def read_findings(path: Path) -> FindingsDocument:

@@ -18,10 +18,20 @@ from typing import Iterable, Iterator, Mapping
 
 @contextmanager
 def staged_dir(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder; on success its entries replace same-named ones in ``out_dir``."""
+    """Yield a staging folder; on success its entries replace same-named ones in ``out_dir``.
+
+    A stage left by a process that was killed (``kill -9``, power cut) is removed first: it is
+    a hidden sibling, but ``video/*/*/findings.json`` and the like would still match it.
+    The entries are moved one by one, so a marker saying the result is whole (``done.json``)
+    must be written after this block, not into the stage.
+    """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    prefix = f".{out_dir.name}.partial-"
+    for old in out_dir.parent.glob(f"{prefix}*"):
+        if not _process_alive(old.name.removeprefix(prefix)):
+            shutil.rmtree(old, ignore_errors=True)
+    stage = out_dir.parent / f"{prefix}{os.getpid()}"
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir()
@@ -39,6 +49,36 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
             target.unlink()
         entry.rename(target)
     stage.rmdir()
+
+
+def _process_alive(pid: str) -> bool:
+    if not pid.isascii() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process (or not a pid): leave its folder alone
+    return True
+
+
+def replace_file(path: str | Path, data: str | bytes) -> None:
+    """Write ``path`` whole or not at all: a temporary sibling, flushed to disk, then renamed over it.
+
+    For the files a rerun trusts (``findings.json``, ``done.json`` markers): a process killed
+    mid-write leaves the old file or the new one, never half of one.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 #: First characters that make Excel, WPS or LibreOffice read a cell as a formula (or, for tab and
