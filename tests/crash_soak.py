@@ -29,7 +29,11 @@ from examaudit.custody import check_chain
 #: - ``run.started_at`` / ``run.finished_at``: wall-clock times of the run that wrote the file;
 #: - ``run.stats.recordings``: how many recordings this run analysed and how many it reused from
 #:   the killed runs (the point of resuming is that these differ);
-#: - ``run.command``: the command line, which names the output folder (each soak writes its own).
+#: - ``run.command``: the command line, which names the output folder (each soak writes its own);
+#: - of the ``video_findings`` inputs (each recording's own findings.json, read by the records
+#:   cross-check): the folder they lie in (the output folder; the part below it is compared) and
+#:   their sha256 and size, since each holds its own run's times. Their findings are compared, as
+#:   the merged findings.
 #: Everything else is compared: the schema version, ``run.inputs`` (paths and sha256 of every
 #: input), ``run.parameters``, and every finding by its stable id with all its fields (evidence
 #: paths and their sha256, times, reasons, details).
@@ -50,9 +54,27 @@ def comparable_document(path: Path) -> dict:
     """findings.json without the fields that legitimately differ (see IGNORED_RUN_FIELDS)."""
     doc = json.loads(path.read_text(encoding="utf-8"))
     run = {k: v for k, v in doc["run"].items() if k not in IGNORED_RUN_FIELDS}
+    out = path.parent.as_posix()
+    run["inputs"] = [{"role": i["role"], "path": i["path"].replace(out, "OUT")} if i["role"] == "video_findings"
+                     else i for i in run.get("inputs", [])]
     run["stats"] = {k: v for k, v in run.get("stats", {}).items() if k != "recordings"}
     return {"schema_version": doc["schema_version"], "run": run,
             "findings": {f["id"]: f for f in doc["findings"]}}
+
+
+def differences(found: dict, reference: dict, where: str = "") -> list[str]:
+    """Where two comparable documents differ, as readable lines (empty when equal)."""
+    if isinstance(found, dict) and isinstance(reference, dict):
+        out = []
+        for k in sorted(set(found) | set(reference), key=str):
+            if k not in found or k not in reference:
+                out.append(f"{where}/{k}: only in the {'reference' if k in reference else 'killed run'}")
+            else:
+                out += differences(found[k], reference[k], f"{where}/{k}")
+        return out
+    if found != reference:
+        return [f"{where}: {found!r:.300} != reference {reference!r:.300}"]
+    return []
 
 
 def broken_chains(root: Path) -> dict[str, list[str]]:
