@@ -29,6 +29,7 @@ from examaudit.custody import check_chain
 #: - ``run.started_at`` / ``run.finished_at``: wall-clock times of the run that wrote the file;
 #: - ``run.stats.recordings``: how many recordings this run analysed and how many it reused from
 #:   the killed runs (the point of resuming is that these differ);
+#: - ``run.stats.seconds``: how long each records screen took (the records' findings.json);
 #: - ``run.command``: the command line, which names the output folder (each soak writes its own);
 #: - of the ``video_findings`` inputs (each recording's own findings.json, read by the records
 #:   cross-check): the folder they lie in (the output folder; the part below it is compared) and
@@ -57,7 +58,7 @@ def comparable_document(path: Path) -> dict:
     out = path.parent.as_posix()
     run["inputs"] = [{"role": i["role"], "path": i["path"].replace(out, "OUT")} if i["role"] == "video_findings"
                      else i for i in run.get("inputs", [])]
-    run["stats"] = {k: v for k, v in run.get("stats", {}).items() if k != "recordings"}
+    run["stats"] = {k: v for k, v in run.get("stats", {}).items() if k not in ("recordings", "seconds")}
     return {"schema_version": doc["schema_version"], "run": run,
             "findings": {f["id"]: f for f in doc["findings"]}}
 
