@@ -11,6 +11,7 @@ import csv
 import hashlib
 import os
 import shutil
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
@@ -20,8 +21,10 @@ from typing import Iterable, Iterator, Mapping
 def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     """Yield a staging folder; on success its entries replace same-named ones in ``out_dir``.
 
-    A stage left by a process that was killed (``kill -9``, power cut) is removed first: it is
-    a hidden sibling, but ``video/*/*/findings.json`` and the like would still match it.
+    A stage left by a process of this machine that was killed (``kill -9``, power cut) is
+    removed first: it is a hidden sibling, but ``video/*/*/findings.json`` and the like would
+    still match it. (Another machine's stages, on a shared filesystem, are left alone: whether
+    its process lives cannot be seen from here.)
     The entries are moved one by one, so a marker saying the result is whole (``done.json``)
     must be written after this block, not into the stage.
     """
@@ -29,9 +32,9 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{out_dir.name}.partial-"
     for old in out_dir.parent.glob(f"{prefix}*"):
-        if not _process_alive(old.name.removeprefix(prefix)):
+        if _stage_of_a_dead_process(old.name.removeprefix(prefix)):
             shutil.rmtree(old, ignore_errors=True)
-    stage = out_dir.parent / f"{prefix}{os.getpid()}"
+    stage = out_dir.parent / f"{prefix}{os.getpid()}@{socket.gethostname()}"
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir()
@@ -51,16 +54,18 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     stage.rmdir()
 
 
-def _process_alive(pid: str) -> bool:
-    if not pid.isascii() or not pid.isdigit():
+def _stage_of_a_dead_process(tag: str) -> bool:
+    """Whether a stage's ``<pid>@<host>`` names a process of this machine that is gone."""
+    pid, _, host = tag.partition("@")
+    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        return False
+        return True
     except (PermissionError, OverflowError):
-        return True  # someone else's process (or not a pid): leave its folder alone
-    return True
+        return False  # someone else's process (or no pid at all): leave its folder alone
+    return False
 
 
 def replace_file(path: str | Path, data: str | bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -99,14 +100,17 @@ def test_a_recording_killed_while_its_result_is_moved_in_is_analysed_again(tmp_p
     assert analyse_job(job).status == "reused"
 
 
-def test_a_stage_left_by_a_killed_process_is_cleared_but_a_live_ones_is_not(tmp_path):
+def test_a_stage_left_by_a_killed_process_is_cleared_but_a_live_or_remote_one_is_not(tmp_path):
     out = tmp_path / "video" / "C1" / "R1-C1"
-    dead = out.parent / ".R1-C1.partial-999999999"  # no such process
-    alive = out.parent / f".R1-C1.partial-{os.getppid()}"  # another process, still running
-    for stage in (dead, alive):
+    host = socket.gethostname()
+    dead = out.parent / f".R1-C1.partial-999999999@{host}"  # no such process
+    alive = out.parent / f".R1-C1.partial-{os.getppid()}@{host}"  # another process, still running
+    elsewhere = out.parent / ".R1-C1.partial-999999999@another-machine"  # on a shared filesystem: cannot tell
+    for stage in (dead, alive, elsewhere):
         stage.mkdir(parents=True)
         (stage / "findings.json").write_text("{", encoding="utf-8")  # half a result
     with staged_dir(out) as stage:
         (stage / "findings.json").write_text("{}", encoding="utf-8")
     # video/*/*/findings.json (the records cross-check, the report's recordings) matches hidden folders too.
-    assert sorted(p.parent.name for p in tmp_path.glob("video/*/*/findings.json")) == [alive.name, "R1-C1"]
+    assert sorted(p.parent.name for p in tmp_path.glob("video/*/*/findings.json")) == sorted(
+        [alive.name, elsewhere.name, "R1-C1"])
