@@ -99,7 +99,7 @@ class SoakLog:
 
     def line(self, what: str) -> str:
         return (f"{what}: {self.kills} kill -9, {self.starts} starts, {self.rounds} round(s) finished, "
-                f"{self.seconds:.0f} s, seed {self.seed}; kill moments (s after start) "
+                f"{self.seconds:.0f} s, seed {self.seed}; kill moments (s after each start, or after it began its work) "
                 + " ".join(f"{m:.1f}" for m in self.moments))
 
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from examaudit.cli import main
 from examaudit.custody import read_custody
 
 from conftest import write_test_clip
@@ -69,28 +71,30 @@ def _custody_size(out: Path) -> int:
 
 
 def _soak_audit(exam_point: Path, work: Path, options: list[str], kills: int, verify_pack: bool,
-                span_share: float = 1.0) -> SoakLog:
+                span_share: float = 1.0, after_a_recording: bool = False) -> SoakLog:
     """Kill moments count from the run's first custody entry (the audit has begun; before it, a
-    kill only interrupts Python's imports) and are drawn over the uninterrupted audit's length
-    (from that entry to the end of the process), or its first ``span_share`` of it."""
+    kill only interrupts Python's imports), or ``after_a_recording`` from when one recording is
+    done too (so every rerun has finished work to reuse), and are drawn over the uninterrupted
+    audit's length (from that entry to the end of the process), or its first ``span_share``."""
     ref_out, out = work / "uninterrupted", work / "killed"
-    total = timed_run(cli("audit", str(exam_point), "--out", str(ref_out), *options))
+    t = time.monotonic()
+    assert main(["audit", str(exam_point), "--out", str(ref_out), *options]) == 0  # in this process: one start less
+    total = time.monotonic() - t
     reference = comparable_document(ref_out / "findings.json")
     first = datetime.fromisoformat(read_custody(ref_out / "custody.jsonl")[0]["at"])
     span = (datetime.now(timezone.utc) - first).total_seconds()
     assert 0 < span <= total
-    span *= span_share
     log = SoakLog(soak_seed())
 
     def begun():
         size = _custody_size(out)  # at the start: the run has begun once it appends
-        return lambda: _custody_size(out) > size
+        return lambda: _custody_size(out) > size and (not after_a_recording or any(out.glob("video/*/*/done.json")))
 
     def fresh() -> None:
         shutil.rmtree(out)
 
     rerun = cli("audit", str(exam_point), "--out", str(out), *options)
-    kill_and_rerun(rerun, kills=kills, span_s=span, rng=random.Random(log.seed), log=log,
+    kill_and_rerun(rerun, kills=kills, span_s=span * span_share, rng=random.Random(log.seed), log=log,
                    on_round=lambda code: _check_audit_round(out, reference, verify_pack), fresh=fresh,
                    begun=begun)
     print(log.line(f"audit {exam_point.name} (uninterrupted {total:.0f} s, {span:.0f} s after its first entry)"))
@@ -106,7 +110,9 @@ def test_audit_killed_twice_resumes_to_the_same_findings(tmp_path):
     for i, skip in enumerate([(8.0, 12.0), None], start=1):
         write_test_clip(ep / "footage" / f"R1-C{i}.mp4", seconds=20, fps=5, size=(160, 96), skip=skip)
     _soak_audit(ep, tmp_path, ["--no-people", "--no-report", "--workers", "1", "--every", "2"], kills=2,
-                verify_pack=False, span_share=0.5)  # kills in the first half: fewer restarts from scratch
+                verify_pack=False, span_share=0.5, after_a_recording=True)
+    # Each kill came after a recording was done, so the last run resumed: it reused finished work.
+    assert "recording result reused" in [e["action"] for e in read_custody(tmp_path / "killed" / "custody.jsonl")]
 
 
 @pytest.mark.slow  # minutes: the sample exam point audited with everything on, about 15 times
