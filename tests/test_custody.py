@@ -61,3 +61,18 @@ def test_a_whole_last_entry_that_lost_only_its_newline_is_closed_not_recorded_as
     assert check_chain(log.path) == []
     assert [e["action"] for e in read_custody(log.path)] == ["audit started", "audit findings merged"]
     assert all(json.loads(line) for line in log.path.read_bytes().splitlines())
+
+
+def test_a_pack_whose_custody_log_recorded_a_torn_line_verifies(tmp_path):
+    """examaudit verify reads the pack's copy of the log the same way: a recorded torn line is no alteration."""
+    from audit_fixture import build_audit_dir
+
+    from examaudit.report.pack import build_evidence_pack, verify_pack
+
+    audit = build_audit_dir(tmp_path)["audit"]
+    log = CustodyLog(audit / "custody.jsonl")
+    log.append("audit started")
+    log.path.write_bytes(log.path.read_bytes() + b'{"action": "audit findin')  # killed mid-append
+    result = verify_pack(build_evidence_pack(audit))  # the pack's own entry records the torn line first
+    assert result.ok, result.lines()
+    assert TORN in [e["action"] for e in read_custody(log.path)]
