@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -216,7 +218,7 @@ def run_recordings(
             if on_done:
                 on_done(outcomes[-1])
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with local_pool(workers) as pool:
             futures: list[Future] = [pool.submit(analyse_job, j) for j in jobs]
             for fut in futures:
                 outcomes.append(fut.result())
@@ -224,6 +226,26 @@ def run_recordings(
                     on_done(outcomes[-1])
     order = {j.path: i for i, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[o.job.path])
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers die with the process that started them (Linux): after a
+    ``kill -9`` of an audit or a screening, no orphaned worker goes on writing into the output
+    folder while the rerun works there, nor lingers afterwards."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def run_audit(

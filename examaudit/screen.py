@@ -64,6 +64,7 @@ from .audit import (
     analyse_job,
     collect_recordings,
     headcount_with_custody,
+    local_pool,
     plan_recordings,
     write_exam_point,
     write_report_and_pack,
@@ -610,7 +611,7 @@ class LocalPool:
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
+        self._pool: ProcessPoolExecutor | None = local_pool(self.workers) if self.workers > 1 else None
         self.description = f"local pool, {self.workers} worker(s)"
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: float = 0) -> Future:
@@ -625,7 +626,7 @@ class LocalPool:
         except BrokenProcessPool:
             # A worker died and took the pool with it: start a new one; the driver resubmits.
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(self.workers)
+            self._pool = local_pool(self.workers)
             return self._pool.submit(fn, *args)
 
     def wait_any(self, futures: list[Any]) -> set[Any]:

@@ -159,3 +159,41 @@ def test_screen_of_the_sample_province_survives_ten_kills(tmp_path):
                    rng=random.Random(log.seed), log=log, on_round=check, fresh=lambda: shutil.rmtree(out))
     print(log.line(f"screen of the sample province (uninterrupted {span:.0f} s)"))
     assert log.kills == kills
+
+
+def test_killing_only_the_command_leaves_no_pool_worker_behind(tmp_path):
+    """kill -9 of the audit's own process (not its group): its pool workers must die with it, not
+    go on writing into the output folder while a rerun works there, nor linger."""
+    import os
+    import signal
+
+    ep = tmp_path / "EP-T-09"
+    (ep / "footage").mkdir(parents=True)
+    (ep / "exam_point.yaml").write_text(SMALL_YAML, encoding="utf-8")
+    for i in (1, 2):
+        write_test_clip(ep / "footage" / f"R1-C{i}.mp4", seconds=60, fps=5, size=(160, 96))
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cli("audit", str(ep), "--out", str(out), "--no-people", "--no-report", "--workers", "2",
+                                "--every", "0.2"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        while _custody_size(out) == 0 and proc.poll() is None:  # the audit has begun: the pool is up
+            time.sleep(0.05)
+        time.sleep(0.5)
+        workers = _group(proc.pid)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert len(workers) >= 2, workers  # the command and at least one worker were running
+        deadline = time.monotonic() + 60  # generous: only "they die", not how fast, is the point
+        while _group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _group(proc.pid) == []
+    finally:
+        for pid in _group(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _group(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group."""
+    rows = subprocess.run(["ps", "-o", "pid=,stat=", "-g", str(pgid)], capture_output=True, text=True).stdout.split("\n")
+    return [int(r.split()[0]) for r in rows if r.strip() and not r.split()[1].startswith("Z")]
