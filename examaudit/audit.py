@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 import shutil
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -166,10 +168,13 @@ def analyse_job(job: RecordingJob, progress: Callable[[float], None] | None = No
         cfg = load_exam_point(job.config_path)
         ctx = CameraContext.from_config(cfg, job.camera)
         result = analyze_recording(job.path, context=ctx, params=job.params, progress=progress)
+        # The marker goes last, after every file is in place: a kill while staged_dir moves them
+        # must not leave a marker beside half a result (an old one would vouch for it too).
+        marker.unlink(missing_ok=True)
         with staged_dir(job.out_dir) as stage:
             write_analysis(result, stage, f"examaudit audit ({job.label})")
             _keep_headcount_frames(job.out_dir, stage)
-            (stage / "done.json").write_text(json.dumps(_done_marker(job, result.recording.sha256)), encoding="utf-8")
+        write_atomic(marker, json.dumps(_done_marker(job, result.recording.sha256)))
         return RecordingOutcome(job, "analysed", len(result.findings), sha256=result.recording.sha256)
     except Exception as exc:  # noqa: BLE001 - one recording's bug must not sink a provincial batch
         if is_disk_full(exc):
@@ -231,7 +236,7 @@ def run_recordings(
             if on_done:
                 on_done(outcomes[-1])
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with local_pool(workers) as pool:
             futures: list[Future] = [pool.submit(analyse_job, j) for j in jobs]
             for fut in futures:
                 outcomes.append(fut.result())
@@ -239,6 +244,26 @@ def run_recordings(
                     on_done(outcomes[-1])
     order = {j.path: i for i, j in enumerate(jobs)}
     return sorted(outcomes, key=lambda o: order[o.job.path])
+
+
+def local_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers die with the process that started them (Linux): after a
+    ``kill -9`` of an audit or a screening, no orphaned worker goes on writing into the output
+    folder while the rerun works there, nor lingers afterwards."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def run_audit(

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +21,22 @@ from typing import Iterable, Iterator, Mapping
 
 @contextmanager
 def staged_dir(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder; on success its entries replace same-named ones in ``out_dir``."""
+    """Yield a staging folder; on success its entries replace same-named ones in ``out_dir``.
+
+    A stage left by a process of this machine that was killed (``kill -9``, power cut) is
+    removed first: it is a hidden sibling, but ``video/*/*/findings.json`` and the like would
+    still match it. (Another machine's stages, on a shared filesystem, are left alone: whether
+    its process lives cannot be seen from here.)
+    The entries are moved one by one, so a marker saying the result is whole (``done.json``)
+    must be written after this block, not into the stage.
+    """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+    prefix = f".{out_dir.name}.partial-"
+    for old in out_dir.parent.glob(f"{prefix}*"):
+        if _stage_of_a_dead_process(old.name.removeprefix(prefix)):
+            shutil.rmtree(old, ignore_errors=True)
+    stage = out_dir.parent / f"{prefix}{os.getpid()}@{socket.gethostname()}"
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir()
@@ -43,17 +56,35 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     stage.rmdir()
 
 
-def write_atomic(path: str | Path, data: bytes | str) -> None:
-    """Write one file whole or not at all: a temp file beside it, then ``os.replace``.
+def _stage_of_a_dead_process(tag: str) -> bool:
+    """Whether a stage's ``<pid>@<host>`` names a process of this machine that is gone."""
+    pid, _, host = tag.partition("@")
+    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False  # someone else's process (or no pid at all): leave its folder alone
+    return False
 
-    A full disk or a crash mid-write leaves the previous file (a good report, the findings of
-    the last audit) in place instead of a truncated one; text is written as UTF-8.
+
+def write_atomic(path: str | Path, data: bytes | str) -> None:
+    """Write one file whole or not at all: a temporary sibling, flushed to disk, then renamed over it.
+
+    A full disk or a process killed mid-write leaves the previous file (a good report, the findings
+    of the last audit, a ``done.json`` marker a rerun trusts) in place, never half of one; text is
+    written as UTF-8.
     """
     path = Path(path)
     # the thread too: a server's page threads and job threads may write in the same process
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}-{threading.get_ident()}")
     try:
-        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

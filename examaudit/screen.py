@@ -64,6 +64,7 @@ from .audit import (
     analyse_job,
     collect_recordings,
     headcount_with_custody,
+    local_pool,
     plan_recordings,
     write_exam_point,
     write_report_and_pack,
@@ -72,7 +73,7 @@ from .config import ExamPointConfig, load_exam_point
 from .custody import CustodyLog
 from .errors import InputError
 from .findings import Finding, FindingKind, InputFile, Severity, now_utc, read_findings
-from .outputs import sha256_file, staged_dir, write_csv
+from .outputs import sha256_file, staged_dir, write_atomic, write_csv
 from .records.fusion import benjamini_hochberg, harmonic_mean_p
 from .video.analyze import AnalyzeParams
 
@@ -346,10 +347,11 @@ def screen_records(files: dict[str, Path], absent: set[str], out_dir: Path, comm
              "sat": {f"{s}\x1f{r}": sorted(ids) for (s, r), ids in sorted(sat.items())}, "summary": summary}
         d["digest"] = _digest([d, sorted(f.id for f in by_ep.get(ep, []))])
         doc["exam_points"][ep] = d
+    done.unlink(missing_ok=True)  # the marker goes last (see staged_dir): a kill mid-move leaves none
     with staged_dir(out_dir) as stage:
         write_records_outputs(result, stage, command=f"{command} (records of the province)", started_at=started)
         (stage / "screen.json").write_text(json.dumps(doc, ensure_ascii=False, default=_json_default) + "\n", encoding="utf-8")
-        (stage / "done.json").write_text(json.dumps(marker), encoding="utf-8")
+    write_atomic(done, json.dumps(marker))
     return _records_from_json(out_dir, json.loads(data.read_text(encoding="utf-8")))
 
 
@@ -516,8 +518,8 @@ def fuse_exam_point(ep: ExamPointFolder, merged: MergedVideo, records: ProvinceR
     write_exam_point(cfg, out, merged.outcomes, findings, inputs, records_dir=records_dir, params=params,
                      command=command, started=started, custody=custody,
                      extra={"screening": {"p_video": p_video, "p_records": p_records, "p_value": score.p_value}})
-    data.write_text(json.dumps(asdict(score), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    done.write_text(json.dumps(marker), encoding="utf-8")
+    write_atomic(data, json.dumps(asdict(score), ensure_ascii=False, indent=1) + "\n")
+    write_atomic(done, json.dumps(marker))
     return score
 
 
@@ -597,7 +599,7 @@ def report_exam_point(out_dir: Path, lang: str, show_personal_data: bool) -> str
         except (ValueError, OSError):
             pass
     write_report_and_pack(out_dir, lang=lang, show_personal_data=show_personal_data)
-    done.write_text(json.dumps(marker), encoding="utf-8")
+    write_atomic(done, json.dumps(marker))
     return "written"
 
 
@@ -609,7 +611,7 @@ class LocalPool:
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(self.workers) if self.workers > 1 else None
+        self._pool: ProcessPoolExecutor | None = local_pool(self.workers) if self.workers > 1 else None
         self.description = f"local pool, {self.workers} worker(s)"
 
     def submit(self, fn: Callable[..., Any], *args: Any, priority: float = 0) -> Future:
@@ -624,7 +626,7 @@ class LocalPool:
         except BrokenProcessPool:
             # A worker died and took the pool with it: start a new one; the driver resubmits.
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(self.workers)
+            self._pool = local_pool(self.workers)
             return self._pool.submit(fn, *args)
 
     def wait_any(self, futures: list[Any]) -> set[Any]:

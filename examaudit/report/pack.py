@@ -35,7 +35,7 @@ from typing import Any
 import bagit
 
 from .. import __version__
-from ..custody import CustodyLog, check_chain
+from ..custody import CustodyLog, check_chain, read_custody
 from ..errors import InputError
 from ..findings import Finding, Source
 from ..outputs import sha256_file, write_csv
@@ -343,7 +343,7 @@ def _check_custody(root: Path, result: VerifyResult) -> None:
         return
     try:
         result.problems.extend(f"data/custody.jsonl: {p}" for p in check_chain(log))
-        entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        entries = read_custody(log)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         result.problems.append(f"data/custody.jsonl: a line is not valid JSON ({exc})")
         return
