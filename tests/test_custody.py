@@ -76,3 +76,20 @@ def test_a_pack_whose_custody_log_recorded_a_torn_line_verifies(tmp_path):
     result = verify_pack(build_evidence_pack(audit))  # the pack's own entry records the torn line first
     assert result.ok, result.lines()
     assert TORN in [e["action"] for e in read_custody(log.path)]
+
+
+def test_a_long_log_chains_and_mends_from_its_tail(tmp_path):
+    """Appends read only the end of the log (the server appends one entry per evidence view): past
+    the first 64 kB window the chain, and the record of a torn tail, must come out the same."""
+    log = CustodyLog(tmp_path / "custody.jsonl")
+    for i in range(400):  # about 150 kB, entries of uneven length
+        log.append("evidence viewed", inputs={f"frames/{i}.jpg": "ab" * 32}, note="x" * (i % 97))
+    assert log.path.stat().st_size > 2 * 65536
+    assert check_chain(log.path) == []
+    with open(log.path, "ab") as fh:
+        fh.write(b'{"action": "evidence viewed", "no')  # a kill mid-append
+    log.append("audit started")
+    entries = read_custody(log.path)
+    assert [e["action"] for e in entries[-2:]] == [TORN, "audit started"]
+    assert check_chain(log.path) == []
+    assert len(entries) == 402
