@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from .. import __version__
 from ..errors import DiskFull, disk_full, is_disk_full
 from . import routes as routes_pkg
-from .db import Database, migrate
+from .db import Database, ValueDoesNotFit, migrate
 from .jobs import JobQueue
 from .logs import setup_logging
 from .security import LoginThrottle, NotAuthenticated
@@ -94,6 +94,15 @@ def create_app(settings: Settings) -> FastAPI:
 
         handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
         return await handler(request, StarletteHTTPException(507, message))
+
+    @app.exception_handler(ValueDoesNotFit)
+    async def _does_not_fit(request: Request, exc: ValueDoesNotFit):
+        # checked before the flush (db.py), so nothing was written: the client's input, not a bug
+        from fastapi.exception_handlers import http_exception_handler
+        from starlette.exceptions import HTTPException as StarletteHTTPException
+
+        handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+        return await handler(request, StarletteHTTPException(422, str(exc)))
 
     static = HERE / "static"
     if static.is_dir():
