@@ -44,6 +44,14 @@ def create_job(s: Session, ep: ExamPoint, user: Principal) -> Job:
     return job
 
 
+def withdraw_job(db, job_id: int) -> None:
+    """Delete a job that never reached the queue (still queued, never started)."""
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        if job is not None and job.state == "queued" and job.started_at is None:
+            s.delete(job)
+
+
 def check_job(s: Session, user: Principal, job: Job | None) -> Job:
     """The job if ``user`` may see it: its exam point's city, or a screening's scope; else 404."""
     from fastapi import HTTPException
