@@ -25,12 +25,10 @@ from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery"
 ON_POSTGRES = bool(os.environ.get("EXAMAUDIT_TEST_DB_URL"))
-#: for tests that read or write the SQLite file itself
-sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="reads or writes DATA/examaudit.db itself: SQLite only")
 
 
 @pytest.fixture
-def test_db(monkeypatch):
+def test_db():
     """A fresh PostgreSQL database for this test as ``EXAMAUDIT_DB_URL`` (None on SQLite).
 
     Set in the environment, so `examaudit serve` and `examaudit users add` subprocesses use it too.
@@ -49,9 +47,10 @@ def test_db(monkeypatch):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    monkeypatch.setenv("EXAMAUDIT_DB_URL", url)
+    env = pytest.MonkeyPatch()  # its own: a test's monkeypatch.undo() must not take the database away
+    env.setenv("EXAMAUDIT_DB_URL", url)
     yield url
-    monkeypatch.delenv("EXAMAUDIT_DB_URL")
+    env.undo()
     with admin.connect() as conn:  # servers are stopped by now; WITH (FORCE) ends stray connections
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()

@@ -66,3 +66,12 @@ def test_serve_help_documents_the_data_directory(capsys):
         main(["serve", "--help"])
     out = capsys.readouterr().out
     assert "originals/<sha256>" in out and "examaudit.db" in out and "--db" in out
+
+
+def test_the_server_uses_the_test_database(server, test_db):
+    # `make test-postgres` passes only if the servers under test really run on PostgreSQL
+    if test_db:
+        assert server.db.url == test_db and server.db.engine.dialect.name == "postgresql"
+        assert not (server.data_dir / "examaudit.db").exists()
+    else:
+        assert server.db.engine.dialect.name == "sqlite" and (server.data_dir / "examaudit.db").is_file()

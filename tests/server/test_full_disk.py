@@ -332,11 +332,11 @@ def test_a_job_the_queue_cannot_take_is_507_and_withdrawn(server, tmp_path, monk
         err.sqlite_errorcode = sqlite3.SQLITE_FULL
         raise err
 
-    monkeypatch.setattr(server.app.state.queue, "task", full)
-    r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)
+    with monkeypatch.context() as m:
+        m.setattr(server.app.state.queue, "task", full)
+        r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)
     assert r.status_code == 507 and r.json()["detail"].startswith("磁盘空间不足 / disk full: "), r.text
     assert server.client.get("/api/v1/exam-points/EP-T-01", headers=h).json()["jobs"] == []
-    monkeypatch.undo()
     assert server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h).status_code == 202
 
 
