@@ -5,6 +5,8 @@
 #   scripts/pg-test.sh                      # make test-postgres
 #   scripts/pg-test.sh tests/server/test_fuzz_api.py -m slow -s
 # PostgreSQL refuses to run as root: as root, the cluster runs as the `postgres` user (PG_USER).
+# PGBIN: the server binaries; PG_TEST_LOG=1: on a failure, the end of the server log.
+# Auth is trust on 127.0.0.1 only, for as long as the script runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -19,7 +21,8 @@ cleanup() {
     as_pg "$PGBIN/pg_ctl" -D "$TMP/cluster" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$TMP"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM  # through the EXIT trap: stopped and removed however it ends
 [ "$(id -u)" = 0 ] && chown "$PG_USER" "$TMP"
 
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
