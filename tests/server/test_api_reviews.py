@@ -141,8 +141,8 @@ def _while_uncommitted(server, write, other):
 
 @ROW_LOCK
 def test_a_worker_starting_a_job_being_cancelled_sees_the_cancel(server, tmp_path):
-    # Found on PostgreSQL (read committed): the worker read "queued" while a cancel was being written,
-    # then ran the job the auditor had just been told was cancelled.
+    # Under PostgreSQL's read committed, without the row lock: the worker read "queued" while a cancel was
+    # being written, then ran the job the auditor had just been told was cancelled.
     from examaudit.server.models import Job
     from examaudit.server.services import jobs as svc
 

@@ -1,7 +1,7 @@
 """Values a column cannot hold are the client's 422 on SQLite and PostgreSQL alike (db.py).
 
-Found running the server tests on PostgreSQL: it enforces String(n), refuses NUL in text and keeps
-Integer in int4, each an internal error (500) where SQLite stored the value as given.
+PostgreSQL enforces String(n), refuses NUL in text and keeps Integer in int4: each was an internal
+error (500) there, where SQLite stored the value as given.
 """
 
 from __future__ import annotations
