@@ -9,7 +9,7 @@ LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: demo test test-latest lock e2e fuzz audit-deps bench load venv sysdeps sample-media schema clean serve
+.PHONY: demo test test-postgres test-latest lock e2e fuzz audit-deps bench load venv sysdeps sample-media schema clean serve
 
 venv: $(STAMP) sysdeps
 
@@ -50,6 +50,14 @@ demo: $(STAMP) sysdeps
 test: $(STAMP) sysdeps
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The server tests (tests/server, not slow, not e2e) against PostgreSQL: a throwaway cluster in a temp
+# dir (initdb, a free localhost port), one database per test, removed afterwards. Needs PostgreSQL's
+# server binaries (PGBIN=.../bin if not in /usr/lib/postgresql/*/bin); as root it runs them as `postgres`.
+# Not run by CI (.ci/run): its machines may lack PostgreSQL. Fuzz on it: scripts/pg-test.sh with the
+# arguments of `make fuzz` (see docs/server.md).
+test-postgres: $(STAMP)
+	PY=$(PY) bash scripts/pg-test.sh
 
 # pip-audit of requirements.lock; says "skipped" with the reason where no advisory database is reachable.
 audit-deps: $(STAMP)

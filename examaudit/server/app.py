@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -21,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from .. import __version__
 from ..errors import DiskFull, disk_full, is_disk_full
 from . import routes as routes_pkg
-from .db import Database, migrate
+from .db import Database, ValueDoesNotFit, migrate
 from .jobs import JobQueue
 from .logs import setup_logging
 from .security import LoginThrottle, NotAuthenticated
@@ -42,6 +43,15 @@ def _run_job_fn(app: FastAPI):
         run_job(app.state, job_id)
 
     return run
+
+
+def _withdraw_job_fn(app: FastAPI):
+    def withdraw(job_id: int) -> None:
+        from .services.jobs import withdraw_job
+
+        withdraw_job(app.state.db, job_id)
+
+    return withdraw
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -68,7 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.log = log
     app.state.db = Database(settings.database_url)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
-    app.state.queue = JobQueue(settings.queue_path, _run_job_fn(app), workers=settings.workers)
+    app.state.queue = JobQueue(settings.queue_path, _run_job_fn(app), workers=settings.workers,
+                               withdraw=_withdraw_job_fn(app))
 
     @app.exception_handler(NotAuthenticated)
     async def _login_needed(request: Request, exc: NotAuthenticated):
@@ -80,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(OSError)
     @app.exception_handler(DBAPIError)
+    @app.exception_handler(sqlite3.Error)  # the job queue's own writes (huey on DATA/queue.db)
     @app.exception_handler(DiskFull)
     async def _disk_full(request: Request, exc: Exception):
         # A full disk (files, or the database's own "disk is full") is 507 with one line saying
@@ -94,6 +106,15 @@ def create_app(settings: Settings) -> FastAPI:
 
         handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
         return await handler(request, StarletteHTTPException(507, message))
+
+    @app.exception_handler(ValueDoesNotFit)
+    async def _does_not_fit(request: Request, exc: ValueDoesNotFit):
+        # checked before the flush (db.py), so nothing was written: the client's input, not a bug
+        from fastapi.exception_handlers import http_exception_handler
+        from starlette.exceptions import HTTPException as StarletteHTTPException
+
+        handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+        return await handler(request, StarletteHTTPException(422, str(exc)))
 
     static = HERE / "static"
     if static.is_dir():

@@ -11,15 +11,58 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import BigInteger, Integer, String, Text, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from ..errors import InputError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: what a column of each integer type holds on PostgreSQL (int4, int8); SQLite holds int8 in both
+INT_RANGES = {BigInteger: (-(2**63), 2**63 - 1), Integer: (-(2**31), 2**31 - 1)}
 
 
 class Base(DeclarativeBase):
     """Every server table (models.py, models_cases.py) derives from this."""
+
+
+class ValueDoesNotFit(InputError):
+    """A value its column cannot hold: longer than its String(n), a NUL character, an integer past
+    the column's range. The server answers 422 with this line (app.py)."""
+
+
+def refuse_what_does_not_fit(obj: Base) -> None:
+    """Raise ValueDoesNotFit for the first column value of ``obj`` that the database would refuse.
+
+    SQLite stores a 300-character name in String(255), a NUL in a text and 2**40 in an Integer;
+    PostgreSQL refuses all three with an internal error (a 500). Checked here for both, so a value
+    is refused the same way whichever database the server runs on, and before anything is written.
+    """
+    mapper = inspect(obj).mapper
+    for attr in mapper.column_attrs:
+        value = getattr(obj, attr.key, None)
+        if value is None:
+            continue
+        col = attr.columns[0]
+        where = f"{mapper.local_table.name}.{col.name}"
+        if isinstance(value, str) and isinstance(col.type, (String, Text)):
+            if "\x00" in value:
+                raise ValueDoesNotFit(f"{where}: a NUL character (\\x00) cannot be stored")
+            if col.type.length is not None and len(value) > col.type.length:
+                raise ValueDoesNotFit(f"{where}: {len(value)} characters, at most {col.type.length} fit")
+        elif isinstance(value, int) and not isinstance(value, bool):
+            for kind, (low, high) in INT_RANGES.items():
+                if isinstance(col.type, kind):
+                    if not low <= value <= high:
+                        raise ValueDoesNotFit(f"{where}: {value} is out of range ({low} to {high})")
+                    break
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_what_does_not_fit(session: Session, _context, _instances) -> None:
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, Base):
+            refuse_what_does_not_fit(obj)
 
 
 def make_engine(url: str) -> Engine:

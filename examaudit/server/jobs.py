@@ -31,10 +31,12 @@ class _InProcessConsumer(Consumer):
 class JobQueue:
     """One huey instance per data directory, with the task that runs a job by id."""
 
-    def __init__(self, queue_path, run_job: Callable[[int], None], workers: int = 1):
+    def __init__(self, queue_path, run_job: Callable[[int], None], workers: int = 1,
+                 withdraw: Callable[[int], None] | None = None):
         self.huey = SqliteHuey(name="examaudit", filename=str(queue_path), results=False, utc=True)
         self.workers = workers
         self._run_job = run_job
+        self._withdraw = withdraw
         self._consumer: Consumer | None = None
         self.task = self.huey.task(name="run_job", retries=0)(self._run)
 
@@ -45,7 +47,15 @@ class JobQueue:
             log.exception("job crashed", extra={"job": job_id})
 
     def enqueue(self, job_id: int) -> None:
-        self.task(job_id)
+        """Send "run job N"; when that fails (queue.db on a full disk) the job row is withdrawn, so the
+        client's error means nothing was started. With SQLite the row failed first on the same disk;
+        with PostgreSQL it was committed, and would sit "queued" with no message to run it."""
+        try:
+            self.task(job_id)
+        except Exception:
+            if self._withdraw is not None:
+                self._withdraw(job_id)
+            raise
 
     def depth(self) -> int:
         return self.huey.pending_count()
@@ -59,7 +69,7 @@ class JobQueue:
         for job_id in unfinished:
             if job_id not in waiting:
                 log.info("job re-queued after a restart", extra={"job": job_id})
-                self.enqueue(job_id)
+                self.task(job_id)  # not enqueue(): a failure here must not withdraw a real job
         if self.workers > 0:
             self._consumer = _InProcessConsumer(self.huey, workers=self.workers, worker_type="thread",
                                                 periodic=False, check_worker_health=False)

@@ -7,10 +7,16 @@
 
 ``server`` has no job workers (jobs stay queued, tests run them with ``server.run_jobs()``);
 ``server_factory(workers=1)`` builds one whose workers run jobs in the background.
+
+With ``EXAMAUDIT_TEST_DB_URL`` set (a PostgreSQL URL whose user may create databases; see
+scripts/pg-test.sh, ``make test-postgres``), each test gets a database of its own, created for it
+and dropped after, and every server it starts (in process or ``examaudit serve``) uses it.
+Without it, each server keeps SQLite in its data directory.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +24,36 @@ import pytest
 from fastapi.testclient import TestClient
 
 PASSWORD = "correct horse battery"
+ON_POSTGRES = bool(os.environ.get("EXAMAUDIT_TEST_DB_URL"))
+
+
+@pytest.fixture
+def test_db():
+    """A fresh PostgreSQL database for this test as ``EXAMAUDIT_DB_URL`` (None on SQLite).
+
+    Set in the environment, so `examaudit serve` and `examaudit users add` subprocesses use it too.
+    """
+    admin_url = os.environ.get("EXAMAUDIT_TEST_DB_URL")
+    if not admin_url:
+        yield None
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    env = pytest.MonkeyPatch()  # its own: a test's monkeypatch.undo() must not take the database away
+    env.setenv("EXAMAUDIT_DB_URL", url)
+    yield url
+    env.undo()
+    with admin.connect() as conn:  # servers are stopped by now; WITH (FORCE) ends stray connections
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @dataclass
@@ -72,7 +108,7 @@ class ServerUnderTest:
 
 
 @pytest.fixture
-def server_factory(tmp_path):
+def server_factory(tmp_path, test_db):
     made = []
 
     def make(workers: int = 0, data_dir: Path | None = None, fast: bool = True, **kw) -> ServerUnderTest:
@@ -174,7 +210,7 @@ def add_user_cli(data_dir: Path, name: str, role: str, city: str | None = None) 
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, test_db):
     made: list[LiveServer] = []
 
     def make(data_dir: Path | None = None, **kw) -> LiveServer:

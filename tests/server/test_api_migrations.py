@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import sqlite3
+from datetime import datetime, timezone
+
+from sqlalchemy import create_engine, text
 
 from examaudit.server.db import current_heads, migrate
 
 
-def test_old_database_is_upgraded_on_start(tmp_path, server_factory):
-    url = f"sqlite:///{tmp_path / 'data' / 'examaudit.db'}"
+def test_old_database_is_upgraded_on_start(tmp_path, server_factory, test_db):
+    url = test_db or f"sqlite:///{tmp_path / 'data' / 'examaudit.db'}"  # test_db: PostgreSQL, when testing it
     (tmp_path / "data").mkdir()
     migrate(url, "0001_users")
     assert current_heads(url) == {"0001_users"}
-    con = sqlite3.connect(tmp_path / "data" / "examaudit.db")
-    con.execute("INSERT INTO users (name, password_hash, role, city, disabled, session_version, created_at) "
-                "VALUES ('old', 'x', 'admin', NULL, 0, 0, '2024-01-01T00:00:00+00:00')")
-    con.commit()
-    con.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO users (name, password_hash, role, city, disabled, session_version, created_at) "
+                          "VALUES ('old', 'x', 'admin', NULL, :no, 0, :at)"),
+                     {"no": False, "at": datetime(2024, 1, 1, tzinfo=timezone.utc)})
+    engine.dispose()
     srv = server_factory(data_dir=tmp_path / "data")  # create_app migrates
     heads = current_heads(url)
     assert "0001_users" not in heads and heads
@@ -27,7 +30,7 @@ def test_old_database_is_upgraded_on_start(tmp_path, server_factory):
         assert s.query(ExamPoint).count() == 0  # a table the old database did not have
 
 
-def test_migrations_build_exactly_the_tables_the_models_declare(tmp_path):
+def test_migrations_build_exactly_the_tables_the_models_declare(tmp_path, test_db):
     """Alembic's own comparison of the migrated schema with the models: a column or table added to
     models.py without a migration (or the reverse) shows up here, not on a user's old database."""
     from alembic.autogenerate import compare_metadata
@@ -38,7 +41,7 @@ def test_migrations_build_exactly_the_tables_the_models_declare(tmp_path):
     import examaudit.server.models_cases  # noqa: F401
     from examaudit.server.db import Base
 
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+    url = test_db or f"sqlite:///{tmp_path / 'm.db'}"
     migrate(url)
     engine = create_engine(url)
     with engine.connect() as conn:

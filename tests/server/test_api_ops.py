@@ -17,14 +17,24 @@ def test_healthz_is_public_and_reports(server):
     assert body["disk_free_bytes"] > 0
 
 
-def test_backup_is_consistent_while_the_server_runs(server, tmp_path):
+def test_backup_is_consistent_while_the_server_runs(server, tmp_path, test_db):
     server.login("ana", "auditor")
     out = tmp_path / "b.tar"
-    assert main(["backup", str(server.data_dir), str(out)]) == 0
+    assert main(["backup", str(server.data_dir), str(out)]) == 0  # test_db: in $EXAMAUDIT_DB_URL, as for serve
     with tarfile.open(out) as tar:
         names = tar.getnames()
         tar.extractall(tmp_path / "restored", filter="data")
-    assert "examaudit.db" in names and "secret.key" in names and not any(n.endswith("-wal") for n in names)
+    assert "secret.key" in names and not any(n.endswith("-wal") for n in names)
+    if test_db:  # PostgreSQL: pg_dump's archive, read back by pg_restore
+        import subprocess
+
+        assert "examaudit.pgdump" in names and "examaudit.db" not in names
+        sql = subprocess.run(["pg_restore", "--data-only", "--table=users", "-f", "-",
+                              str(tmp_path / "restored" / "examaudit.pgdump")], capture_output=True, text=True,
+                             check=True).stdout
+        assert "\tana\t" in sql
+        return
+    assert "examaudit.db" in names
     con = sqlite3.connect(tmp_path / "restored" / "examaudit.db")
     assert con.execute("select name from users").fetchall() == [("ana",)]
     con.close()
@@ -56,3 +66,12 @@ def test_serve_help_documents_the_data_directory(capsys):
         main(["serve", "--help"])
     out = capsys.readouterr().out
     assert "originals/<sha256>" in out and "examaudit.db" in out and "--db" in out
+
+
+def test_the_server_uses_the_test_database(server, test_db):
+    # `make test-postgres` passes only if the servers under test really run on PostgreSQL
+    if test_db:
+        assert server.db.url == test_db and server.db.engine.dialect.name == "postgresql"
+        assert not (server.data_dir / "examaudit.db").exists()
+    else:
+        assert server.db.engine.dialect.name == "sqlite" and (server.data_dir / "examaudit.db").is_file()

@@ -6,8 +6,11 @@ import io
 import json
 import zipfile
 
+import pytest
+
 from examaudit.custody import check_chain, read_custody
 
+from .conftest import ON_POSTGRES
 from .exam_point_zips import exam_point_zip
 
 
@@ -108,6 +111,69 @@ def test_cancel_a_queued_job(server, tmp_path):
     assert c["state"] == "cancelled"
     server.run_jobs()
     assert server.client.get(f"/api/v1/jobs/{job}", headers=auditor).json()["state"] == "cancelled"
+
+
+ROW_LOCK = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's row lock; SQLite takes its writer lock only at "
+                              "the first write, after the job was read (the same race there, not fixed)")
+
+
+def _queued_job(server, tmp_path, auditor) -> int:
+    return server.client.post("/api/v1/exam-points/import", headers=auditor, files={
+        "file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")}).json()["job"]
+
+
+def _while_uncommitted(server, write, other):
+    """``write(session)`` flushed but not committed while ``other()`` runs in a thread; its result."""
+    import threading
+
+    out = {}
+    s = server.db.sessions()
+    write(s)
+    s.flush()
+    t = threading.Thread(target=lambda: out.update(result=other()))
+    t.start()
+    t.join(0.5)  # time for ``other`` to read the row if nothing stops it
+    s.commit()
+    s.close()
+    t.join()
+    return out["result"]
+
+
+@ROW_LOCK
+def test_a_worker_starting_a_job_being_cancelled_sees_the_cancel(server, tmp_path):
+    # Under PostgreSQL's read committed, without the row lock: the worker read "queued" while a cancel was
+    # being written, then ran the job the auditor had just been told was cancelled.
+    from examaudit.server.models import Job
+    from examaudit.server.services import jobs as svc
+
+    auditor = server.login("ana", "auditor")
+    job_id = _queued_job(server, tmp_path, auditor)
+    resumed = _while_uncommitted(server, lambda s: svc.cancel_job(s, s.get(Job, job_id)),
+                                 lambda: svc._start(server.db, job_id))
+    assert resumed is None  # the worker saw the cancel and does not run the job
+    assert server.client.get(f"/api/v1/jobs/{job_id}", headers=auditor).json()["state"] == "cancelled"
+
+
+@ROW_LOCK
+def test_a_cancel_while_the_worker_starts_the_job_asks_it_to_stop(server, tmp_path):
+    # The other order: the cancel read "queued" while the worker was writing "running", wrote "cancelled"
+    # over it, and the job ran on to "done" (nothing asked it to stop).
+    from examaudit.server.models import Job
+    from examaudit.server.services import jobs as svc
+
+    auditor = server.login("ana", "auditor")
+    job_id = _queued_job(server, tmp_path, auditor)
+
+    def worker_starts(s):
+        job = s.get(Job, job_id, with_for_update=True)
+        job.state = "running"
+
+    cancelled = _while_uncommitted(server, worker_starts,
+                                   lambda: server.client.post(f"/api/v1/jobs/{job_id}/cancel", headers=auditor).json())
+    assert cancelled["state"] == "running"
+    with server.db.session() as s:
+        job = s.get(Job, job_id)
+        assert (job.state, job.cancel_requested) == ("running", True)
 
 
 def test_cancel_a_running_job_stops_it(server, tmp_path):

@@ -103,23 +103,27 @@ def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path,
     assert f'href="/screenings/{city_job}"' in jobs and f'href="{page}"' not in jobs  # not the province's
 
 
-def test_jobs_of_an_older_database_survive_the_screening_migration(tmp_path, server_factory):
+def test_jobs_of_an_older_database_survive_the_screening_migration(tmp_path, server_factory, test_db):
     """0003 makes jobs.exam_point_id nullable (SQLite: a batch table copy): the audit jobs stay."""
-    import sqlite3
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine, text
 
     from examaudit.server.db import current_heads, migrate
     from examaudit.server.models import Job
 
-    url = f"sqlite:///{tmp_path / 'data' / 'examaudit.db'}"
+    url = test_db or f"sqlite:///{tmp_path / 'data' / 'examaudit.db'}"  # test_db: PostgreSQL, when testing it
     (tmp_path / "data").mkdir()
     migrate(url, "0002_audits")
-    con = sqlite3.connect(tmp_path / "data" / "examaudit.db")
-    con.execute("INSERT INTO exam_points (id, code, name, city, config_path, created_at, created_by) "
-                "VALUES (1, 'EP-OLD', '', '温州市', 'x/exam_point.yaml', '2024-01-01T00:00:00+00:00', 'old')")
-    con.execute("INSERT INTO jobs (exam_point_id, kind, config_path, state, progress, message, created_by, created_at) "
-                "VALUES (1, 'audit', 'x/exam_point.yaml', 'done', 1.0, 'ok', 'old', '2024-01-01T00:00:00+00:00')")
-    con.commit()
-    con.close()
+    at = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO exam_points (code, name, city, config_path, created_at, created_by) "
+                          "VALUES ('EP-OLD', '', '温州市', 'x/exam_point.yaml', :at, 'old')"), {"at": at})
+        conn.execute(text("INSERT INTO jobs (exam_point_id, kind, config_path, state, progress, message, "
+                          "created_by, created_at) VALUES (1, 'audit', 'x/exam_point.yaml', 'done', 1.0, 'ok', "
+                          "'old', :at)"), {"at": at})
+    engine.dispose()
     srv = server_factory(data_dir=tmp_path / "data")
     assert "0002_audits" not in current_heads(url)  # upgraded through 0003 (and whatever follows it)
     with srv.db.session() as s:

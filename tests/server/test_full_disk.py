@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import ON_POSTGRES
 from .exam_point_zips import YAML, exam_point_zip, zip_folder
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -279,6 +280,8 @@ def test_zip_import_that_runs_out_of_space_midway_leaves_no_input_folder(small_d
 
 
 # ---------------------------------------------------------------- (d) the database itself
+@pytest.mark.skipif(ON_POSTGRES, reason="the database is on DATA's disk only with SQLite; with PostgreSQL "
+                    "test_a_job_the_queue_cannot_take_is_507_and_withdrawn covers the queue's own write")
 def test_database_write_on_a_full_disk_is_507_and_reads_go_on(small_disk, server_factory, tmp_path):
     disk = small_disk(8 * MiB)
     server = server_factory(data_dir=disk, disk_reserve_bytes=MiB)
@@ -314,6 +317,27 @@ def test_database_write_on_a_full_disk_is_507_and_reads_go_on(small_disk, server
     r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)
     assert r.status_code == 202, r.text
     assert server.client.get("/healthz").status_code == 200
+
+
+def test_a_job_the_queue_cannot_take_is_507_and_withdrawn(server, tmp_path, monkeypatch):
+    # Found on PostgreSQL: the job row was committed elsewhere, then queue.db (SQLite, in DATA) was full:
+    # a raw sqlite3 error (500) and a job left "queued" with no message to run it.
+    import sqlite3
+
+    h = server.login("ana", "auditor")
+    _yaml_exam_point(server.client, h, tmp_path)
+
+    def full(*_a, **_k):
+        err = sqlite3.OperationalError("database or disk is full")
+        err.sqlite_errorcode = sqlite3.SQLITE_FULL
+        raise err
+
+    with monkeypatch.context() as m:
+        m.setattr(server.app.state.queue, "task", full)
+        r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)
+    assert r.status_code == 507 and r.json()["detail"].startswith("磁盘空间不足 / disk full: "), r.text
+    assert server.client.get("/api/v1/exam-points/EP-T-01", headers=h).json()["jobs"] == []
+    assert server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h).status_code == 202
 
 
 # ---------------------------------------------------------------- (c) audits

@@ -44,6 +44,14 @@ def create_job(s: Session, ep: ExamPoint, user: Principal) -> Job:
     return job
 
 
+def withdraw_job(db, job_id: int) -> None:
+    """Delete a job that never reached the queue (still queued, never started)."""
+    with db.session() as s:
+        job = s.get(Job, job_id)
+        if job is not None and job.state == "queued" and job.started_at is None:
+            s.delete(job)
+
+
 def check_job(s: Session, user: Principal, job: Job | None) -> Job:
     """The job if ``user`` may see it: its exam point's city, or a screening's scope; else 404."""
     from fastapi import HTTPException
@@ -77,6 +85,9 @@ def unfinished_job_ids(db) -> list[int]:
 
 def cancel_job(s: Session, job: Job) -> Job:
     """A queued job is cancelled at once; a running one stops at its next progress report."""
+    # Read again under a row lock (PostgreSQL; SQLite ignores it): a worker starting this job at the
+    # same moment waits in _start and then sees the cancel, instead of both winning.
+    s.refresh(job, with_for_update=True)
     if job.state == "queued":
         job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
     elif job.state == "running":
@@ -141,7 +152,7 @@ def run_job(state, job_id: int) -> None:
 def _start(db, job_id: int) -> bool | None:
     """Mark the job running (again, after a restart): whether it resumes, or None when it should not run."""
     with db.session() as s:
-        job = s.get(Job, job_id)
+        job = s.get(Job, job_id, with_for_update=True)  # see cancel_job
         if job.state not in ("queued", "running"):
             return None
         if job.cancel_requested:
