@@ -10,7 +10,6 @@ import pytest
 
 from examaudit.custody import check_chain, read_custody
 
-from .conftest import ON_POSTGRES
 from .exam_point_zips import exam_point_zip
 
 
@@ -113,10 +112,6 @@ def test_cancel_a_queued_job(server, tmp_path):
     assert server.client.get(f"/api/v1/jobs/{job}", headers=auditor).json()["state"] == "cancelled"
 
 
-ROW_LOCK = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's row lock; SQLite takes its writer lock only at "
-                              "the first write, after the job was read (the same race there, not fixed)")
-
-
 def _queued_job(server, tmp_path, auditor) -> int:
     return server.client.post("/api/v1/exam-points/import", headers=auditor, files={
         "file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")}).json()["job"]
@@ -139,9 +134,8 @@ def _while_uncommitted(server, write, other):
     return out["result"]
 
 
-@ROW_LOCK
 def test_a_worker_starting_a_job_being_cancelled_sees_the_cancel(server, tmp_path):
-    # Under PostgreSQL's read committed, without the row lock: the worker read "queued" while a cancel was
+    # Before the conditional UPDATEs (both databases): the worker read "queued" while a cancel was
     # being written, then ran the job the auditor had just been told was cancelled.
     from examaudit.server.models import Job
     from examaudit.server.services import jobs as svc
@@ -154,7 +148,6 @@ def test_a_worker_starting_a_job_being_cancelled_sees_the_cancel(server, tmp_pat
     assert server.client.get(f"/api/v1/jobs/{job_id}", headers=auditor).json()["state"] == "cancelled"
 
 
-@ROW_LOCK
 def test_a_cancel_while_the_worker_starts_the_job_asks_it_to_stop(server, tmp_path):
     # The other order: the cancel read "queued" while the worker was writing "running", wrote "cancelled"
     # over it, and the job ran on to "done" (nothing asked it to stop).

@@ -15,7 +15,7 @@ import logging
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..jobs import exam_point_lock
@@ -84,15 +84,19 @@ def unfinished_job_ids(db) -> list[int]:
 
 
 def cancel_job(s: Session, job: Job) -> Job:
-    """A queued job is cancelled at once; a running one stops at its next progress report."""
-    # Read again under a row lock (PostgreSQL; SQLite ignores it): a worker starting this job at the
-    # same moment waits in _start and then sees the cancel, instead of both winning.
-    s.refresh(job, with_for_update=True)
-    if job.state == "queued":
-        job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
-    elif job.state == "running":
-        job.cancel_requested = True
-        job.message = "正在取消 / cancelling"
+    """A queued job is cancelled at once; a running one stops at its next progress report.
+
+    Each step is one conditional UPDATE (compare and set), so a worker starting this job at the same
+    moment either sees the cancel or is asked to stop; never both win. (A row lock would do it on
+    PostgreSQL only: SQLite takes its writer lock at the first write, after the job was read.)
+    """
+    now = utcnow()
+    done = s.execute(update(Job).where(Job.id == job.id, Job.state == "queued")
+                     .values(state="cancelled", finished_at=now, message="已取消 / cancelled")).rowcount
+    if not done:
+        s.execute(update(Job).where(Job.id == job.id, Job.state == "running")
+                  .values(cancel_requested=True, message="正在取消 / cancelling"))
+    s.refresh(job)
     return job
 
 
@@ -150,19 +154,24 @@ def run_job(state, job_id: int) -> None:
 
 
 def _start(db, job_id: int) -> bool | None:
-    """Mark the job running (again, after a restart): whether it resumes, or None when it should not run."""
+    """Mark the job running (again, after a restart): whether it resumes, or None when it should not run.
+
+    Conditional UPDATEs, as in :func:`cancel_job`: the state this worker saw is the state it changes.
+    """
+    now = utcnow()
     with db.session() as s:
-        job = s.get(Job, job_id, with_for_update=True)  # see cancel_job
-        if job.state not in ("queued", "running"):
-            return None
-        if job.cancel_requested:
-            job.state, job.finished_at, job.message = "cancelled", utcnow(), "已取消 / cancelled"
-            return None
-        resumed = job.state == "running"
-        job.state, job.attempts = "running", job.attempts + 1
-        job.started_at = job.started_at or utcnow()
-        job.message = "继续运行（重启后）/ resumed after a restart" if resumed else "运行中 / running"
-        return resumed
+        for was, resumed, message in (("running", True, "继续运行（重启后）/ resumed after a restart"),
+                                      ("queued", False, "运行中 / running")):
+            took = s.execute(update(Job).where(Job.id == job_id, Job.state == was, Job.cancel_requested.is_(False))
+                             .values(state="running", attempts=Job.attempts + 1,
+                                     started_at=func.coalesce(Job.started_at, now), message=message)).rowcount
+            if took:
+                return resumed
+        # cancelled while it waited (or finished already): close a cancel that was only requested
+        s.execute(update(Job).where(Job.id == job_id, Job.state.in_(("queued", "running")),
+                                    Job.cancel_requested.is_(True))
+                  .values(state="cancelled", finished_at=now, message="已取消 / cancelled"))
+        return None
 
 
 #: What :func:`_run_guarded` returns when the job was cancelled or failed (and is already finished).
