@@ -100,21 +100,20 @@ def create_app(settings: Settings) -> FastAPI:
             raise exc
         message = str(exc) if isinstance(exc, DiskFull) else str(disk_full(settings.data_dir))
         log.warning("disk full", extra={"path": request.url.path, "error": str(exc)[:500]})
+        return await _as_http_error(request, 507, message)
+
+    @app.exception_handler(ValueDoesNotFit)
+    async def _does_not_fit(request: Request, exc: ValueDoesNotFit):
+        # checked before the flush (db.py), so nothing was written: the client's input, not a bug
+        return await _as_http_error(request, 422, str(exc))
+
+    async def _as_http_error(request: Request, status: int, message: str):
         # through the HTTP error handler: a browser gets the error page, an API client the JSON line
         from fastapi.exception_handlers import http_exception_handler
         from starlette.exceptions import HTTPException as StarletteHTTPException
 
         handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
-        return await handler(request, StarletteHTTPException(507, message))
-
-    @app.exception_handler(ValueDoesNotFit)
-    async def _does_not_fit(request: Request, exc: ValueDoesNotFit):
-        # checked before the flush (db.py), so nothing was written: the client's input, not a bug
-        from fastapi.exception_handlers import http_exception_handler
-        from starlette.exceptions import HTTPException as StarletteHTTPException
-
-        handler = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
-        return await handler(request, StarletteHTTPException(422, str(exc)))
+        return await handler(request, StarletteHTTPException(status, message))
 
     static = HERE / "static"
     if static.is_dir():
@@ -134,7 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _declare_refusals(app: FastAPI) -> None:
-    """Say in /openapi.json what a 422 really carries.
+    """Say in /openapi.json what a 422 really carries, and that any operation may answer 507.
 
     FastAPI declares 422 as its validation list (``detail: [{loc, msg, type}]``), but a refused
     input (a register that is not .csv/.xlsx, a bad exam_point.yaml) answers 422 with one line in
@@ -151,6 +150,14 @@ def _declare_refusals(app: FastAPI) -> None:
                 err["properties"]["detail"] = {
                     "title": "Detail", "anyOf": [{k: v for k, v in listed.items() if k != "title"},
                                                  {"type": "string", "description": "一行说明 / the one-line refusal"}]}
+            # any request that writes, or rebuilds a report, can meet a full disk (see the 507 handler)
+            full = {"description": "磁盘空间不足 / disk full: one line saying how much is free",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}}
+            for path, item in schema.get("paths", {}).items():
+                for op in item.values():
+                    if isinstance(op, dict) and "responses" in op:
+                        op["responses"].setdefault("507", full)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -298,6 +298,8 @@ def test_database_write_on_a_full_disk_is_507_and_reads_go_on(small_disk, server
     r = server.client.post("/api/v1/exam-points/EP-T-01/audits", headers=h)
     assert r.status_code == 507, r.text
     assert r.json()["detail"].startswith("磁盘空间不足 / disk full: 0 bytes free in ")
+    declared = server.app.openapi()["paths"]["/api/v1/exam-points/{exam_point_id}/audits"]["post"]["responses"]
+    assert declared["507"]["content"]["application/json"]["schema"]["required"] == ["detail"]  # said in the schema
     # a browser's form gets the error page with the same line, not JSON
     r = browser.post("/admin/users", data={"name": "new", "role": "viewer", "password": "a long password 1",
                                            "csrf_token": csrf}, headers={"Accept": "text/html"})
