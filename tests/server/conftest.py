@@ -96,6 +96,14 @@ class ServerUnderTest:
         self.client.cookies.set(SESSION_COOKIE, value)
         return csrf
 
+    def import_zip(self, headers: dict, data: bytes) -> dict:
+        """Import an exam point zip through the API, as an auditor would: 202 asserted; its answer
+        ``{exam_point, code, job, ...}``."""
+        r = self.client.post("/api/v1/exam-points/import", headers=headers,
+                             files={"file": ("ep.zip", data, "application/zip")})
+        assert r.status_code == 202, r.text
+        return r.json()
+
     def run_jobs(self) -> None:
         """Run every queued job now, in this thread (the queue's messages are consumed)."""
         from examaudit.server.services.jobs import run_job, unfinished_job_ids

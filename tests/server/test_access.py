@@ -76,10 +76,7 @@ def site(tmp_path_factory):
     client.__enter__()
     srv = ServerUnderTest(app, client, settings.data_dir)
     h = srv.login("importer", "auditor")
-    r = client.post("/api/v1/exam-points/import", headers=h,
-                    files={"file": ("ep.zip", exam_point_zip(tmp, city="温州市"), "application/zip")})
-    assert r.status_code == 202, r.text
-    srv.job = r.json()["job"]
+    srv.job = srv.import_zip(h, exam_point_zip(tmp, city="温州市"))["job"]
     srv.run_jobs()
     findings = client.get(f"/api/v1/exam-points/{EP}/findings", headers=h).json()
     srv.finding = next(f["id"] for f in findings if f.get("evidence"))

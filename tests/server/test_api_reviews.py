@@ -14,10 +14,8 @@ from .exam_point_zips import exam_point_zip
 
 
 def _audited(server, tmp_path, headers):
-    r = server.client.post("/api/v1/exam-points/import", headers=headers,
-                           files={"file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
+    ep_id = server.import_zip(headers, exam_point_zip(tmp_path))["exam_point"]
     server.run_jobs()
-    ep_id = r.json()["exam_point"]
     return ep_id, server.client.get(f"/api/v1/exam-points/{ep_id}/findings", headers=headers).json()
 
 
@@ -102,9 +100,7 @@ def test_personal_numbers_masked_below_auditor():
 
 def test_cancel_a_queued_job(server, tmp_path):
     auditor = server.login("ana", "auditor")
-    r = server.client.post("/api/v1/exam-points/import", headers=auditor,
-                           files={"file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
-    job = r.json()["job"]
+    job = server.import_zip(auditor, exam_point_zip(tmp_path))["job"]
     assert server.client.post(f"/api/v1/jobs/{job}/cancel", headers=server.login("v", "viewer")).status_code == 403
     c = server.client.post(f"/api/v1/jobs/{job}/cancel", headers=auditor).json()
     assert c["state"] == "cancelled"
@@ -113,8 +109,7 @@ def test_cancel_a_queued_job(server, tmp_path):
 
 
 def _queued_job(server, tmp_path, auditor) -> int:
-    return server.client.post("/api/v1/exam-points/import", headers=auditor, files={
-        "file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")}).json()["job"]
+    return server.import_zip(auditor, exam_point_zip(tmp_path))["job"]
 
 
 def _while_uncommitted(server, write, other):
@@ -175,9 +170,7 @@ def test_cancel_a_running_job_stops_it(server, tmp_path):
     from examaudit.server.services import jobs as svc
 
     auditor = server.login("ana", "auditor")
-    r = server.client.post("/api/v1/exam-points/import", headers=auditor,
-                           files={"file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
-    job_id = r.json()["job"]
+    job_id = server.import_zip(auditor, exam_point_zip(tmp_path))["job"]
     real = svc._Progress.__call__
     seen = []
 

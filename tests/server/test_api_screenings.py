@@ -9,19 +9,12 @@ import pytest
 from .exam_point_zips import exam_point_zip
 
 
-def _import(server, headers, data: bytes):
-    r = server.client.post("/api/v1/exam-points/import", headers=headers,
-                           files={"file": ("ep.zip", data, "application/zip")})
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
 def test_screening_ranks_the_audited_exam_points_the_user_sees(server, tmp_path, monkeypatch):
     from examaudit.server.services import jobs as jobs_svc
 
     admin = server.login("root", "admin")
-    _import(server, admin, exam_point_zip(tmp_path / "a", "EP-WZ-01", "温州市"))
-    _import(server, admin, exam_point_zip(tmp_path / "b", "EP-HZ-01", "杭州市"))
+    server.import_zip(admin, exam_point_zip(tmp_path / "a", "EP-WZ-01", "温州市"))
+    server.import_zip(admin, exam_point_zip(tmp_path / "b", "EP-HZ-01", "杭州市"))
     server.run_jobs()  # the two audits
     viewer = server.login("vic", "viewer")
     wz = server.login("wen", "auditor", city="温州市")
@@ -179,7 +172,7 @@ def test_sample_media_screening_uses_the_shared_province_records(server, tmp_pat
             for p in sorted((media / code).rglob("*")) + sorted((media / "records").glob("*.csv")):
                 if p.is_file():
                     zf.write(p, p.relative_to(media).as_posix())
-        _import(server, admin, buf.getvalue())
+        server.import_zip(admin, buf.getvalue())
     server.run_jobs()
     r = server.client.post("/api/v1/screenings", headers=admin)
     assert r.status_code == 202 and sorted(r.json()["province_records"]) == [

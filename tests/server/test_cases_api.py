@@ -26,9 +26,7 @@ def _exam_point(server, tmp_path, h) -> None:
     (folder / "records").mkdir()
     for name in ("roster.csv", "scores.csv", "callbacks.csv", "certificates.csv"):
         shutil.copy(RECORDS / name, folder / "records" / name)
-    r = server.client.post("/api/v1/exam-points/import", headers=h,
-                           files={"file": ("ep.zip", zip_folder(folder), "application/zip")})
-    assert r.status_code == 202, r.text
+    server.import_zip(h, zip_folder(folder))
     server.run_jobs()
 
 

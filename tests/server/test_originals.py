@@ -21,9 +21,7 @@ def _flip_a_byte(path) -> None:
 
 def test_originals_are_read_only_and_a_changed_one_stops_the_audit(server, tmp_path):
     h = server.login("ana", "auditor")
-    r = server.client.post("/api/v1/exam-points/import", headers=h,
-                           files={"file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
-    assert r.status_code == 202, r.text
+    server.import_zip(h, exam_point_zip(tmp_path))
     server.run_jobs()
     before = server.client.get("/api/v1/exam-points/EP-T-01/findings", headers=h).json()
     assert before and all(f["kind"] != "evidence_integrity" for f in before)
@@ -67,9 +65,7 @@ def test_check_originals_names_changed_and_missing_files(tmp_path):
 
 def test_an_original_changed_after_the_audit_stops_the_next_report_and_pack_build(server, tmp_path):
     h = server.login("ana", "auditor")
-    r = server.client.post("/api/v1/exam-points/import", headers=h,
-                           files={"file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
-    assert r.status_code == 202, r.text
+    server.import_zip(h, exam_point_zip(tmp_path))
     server.run_jobs()
     before = server.client.get("/api/v1/exam-points/EP-T-01/findings", headers=h).json()
     assert server.client.get("/api/v1/exam-points/EP-T-01/evidence-pack.zip", headers=h).status_code == 200

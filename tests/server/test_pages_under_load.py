@@ -93,8 +93,7 @@ def test_evidence_views_do_not_wait_for_the_report_to_print(server, tmp_path, mo
     from .exam_point_zips import exam_point_zip
 
     h = server.login("ana", "auditor")
-    code = server.client.post("/api/v1/exam-points/import", headers=h, files={
-        "file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")}).json()["code"]
+    code = server.import_zip(h, exam_point_zip(tmp_path))["code"]
     server.run_jobs()
     lock = custody_lock(audit_dir(server.app.state.settings, code) / "custody.jsonl")
     free_while_printing = []
@@ -118,8 +117,7 @@ def test_dashboard_shows_each_exam_points_newest_job(server, tmp_path):
     from .exam_point_zips import exam_point_zip
 
     h = server.login("ana", "auditor")
-    server.client.post("/api/v1/exam-points/import", headers=h, files={
-        "file": ("ep.zip", exam_point_zip(tmp_path), "application/zip")})
+    server.import_zip(h, exam_point_zip(tmp_path))
     server.run_jobs()
     server.cookie_login("vi", "viewer")
 
